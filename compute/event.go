@@ -1,6 +1,9 @@
 package compute
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Level is the importance of an Event.
 type Level int
@@ -28,6 +31,17 @@ func (l Level) String() string {
 
 // MarshalText writes the level by name in JSON reports.
 func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads a level written by MarshalText.
+func (l *Level) UnmarshalText(b []byte) error {
+	for _, v := range []Level{Debug, Info, Warn, Error} {
+		if v.String() == string(b) {
+			*l = v
+			return nil
+		}
+	}
+	return fmt.Errorf("compute: unknown event level %q", b)
+}
 
 // Event is one decision or milestone of a run.
 type Event struct {
