@@ -1,0 +1,39 @@
+// Package cpu holds the pure-Go pixel kernels of zmosaic: per-pixel stacking with
+// rejection (winsorized sigma clip, kappa-sigma, linear-fit clip) and combination
+// (mean, median, min, max), whole-frame statistics (NaN-aware percentiles,
+// sigma-clipped statistics, normalisation coefficients, noise weights) and the
+// 8-bit preview stretch.
+//
+// These kernels are the normative reference: the WGSL compute shaders in
+// package shaders must compute the same functions, and a difference between
+// the two is a bug in one of them. Scheduling, chunking and memory budgets
+// belong to package compute; reading pixels belongs to astro/fits.
+//
+// # NaN and validity
+//
+// A sample is valid when it is finite. NaN (and ±Inf) means "no data": such a
+// sample is absent from every statistic and is never turned into 0. A pixel with
+// no valid sample stacks to NaN with a kept count of 0.
+//
+// # Precision
+//
+// Pixels are float32 in and out. Every per-pixel statistic (normalisation,
+// medians, sums, variances, fits) is computed in float64 from the float32
+// samples and rounded to float32 once, at the output. The normalised sample
+// Gain*x+Offset is exact up to one rounding: the float32×float32 product is
+// exact in float64. Sums run in a fixed order (frame index; outwards from the
+// median over the sorted samples in the winsor clip's robust estimate, see
+// huberSigma; ascending value where an algorithm works on sorted samples),
+// so a result depends only on the samples, never on scheduling. Products that are
+// added to a sum are written float64(a*b) where it matters: the explicit
+// conversion forbids the compiler from fusing them into an FMA, which it may
+// do on arm64, so results are the same on every architecture.
+//
+// # Concurrency and determinism
+//
+// StackBand splits a band by rows across goroutines and never splits the frame
+// axis, so each pixel reduces its frames in the same order whatever the number
+// of workers: output is bit-identical for any Workers value and any row split.
+// Per-pixel scratch is allocated once per goroutine per call, never per pixel.
+// Inputs are never modified.
+package cpu
