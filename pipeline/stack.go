@@ -1,0 +1,237 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/zmosaic/zmosaic/astro/fits"
+	"github.com/zmosaic/zmosaic/compute"
+	"github.com/zmosaic/zmosaic/cpu"
+)
+
+// Hooks are where a job reports to: decisions as events, work done as progress. Both may be nil
+// and may be called from several goroutines.
+type Hooks struct {
+	Events   compute.Sink
+	Progress func(phase string, done, total int)
+}
+
+func (h Hooks) progress(phase string, done, total int) {
+	if h.Progress != nil {
+		h.Progress(phase, done, total)
+	}
+}
+
+// FrameInfo describes one input as the run saw it.
+type FrameInfo struct {
+	File     string           `json:"file"`
+	Width    int              `json:"width,omitempty"`
+	Height   int              `json:"height,omitempty"`
+	Channels int              `json:"channels,omitempty"`
+	Bitpix   int              `json:"bitpix,omitempty"`
+	Stats    []cpu.FrameStats `json:"stats,omitempty"`   // per channel
+	Weights  []float32        `json:"weights,omitempty"` // per channel
+	Norm     []cpu.Affine     `json:"norm,omitempty"`    // per channel
+	Warnings []string         `json:"warnings,omitempty"`
+	Error    string           `json:"error,omitempty"` // set when the frame was skipped
+}
+
+// PhaseTiming is the wall time of one phase and the backend that ran it.
+type PhaseTiming struct {
+	Name    string  `json:"name"`
+	Backend string  `json:"backend"`
+	Seconds float64 `json:"seconds"`
+}
+
+// StackResult is a finished stack.
+type StackResult struct {
+	Image  *fits.Image    // CHW float32; Header = reference frame's header + provenance
+	Kept   []uint32       // frames kept per pixel, CHW like Image
+	Stats  cpu.StackStats // rejection totals over all channels
+	Frames []FrameInfo    // every input, skipped ones with Error set
+	Plan   StackPlan      // how the budget was used
+	Phases []PhaseTiming  // measure, combine
+	Used   int            // frames stacked
+}
+
+// Stack combines aligned frames of one shape with rejection, weights and normalisation, within
+// opt.MemBudget. The inputs are only read. It stops between bands when ctx is cancelled.
+func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hooks) (*StackResult, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if len(srcs) == 0 {
+		return nil, errors.New("pipeline: no input frames")
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	res := &StackResult{}
+	frames, err := scanFrames(srcs, opt, hooks, res)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Reference >= len(frames) {
+		return nil, fmt.Errorf("pipeline: reference frame %d does not exist (%d usable frames)", opt.Reference, len(frames))
+	}
+	first := frames[0].meta
+	w, h, nc := first.Width, first.Height, first.Channels
+	bps := 0
+	for _, f := range frames {
+		bps = max(bps, abs(f.meta.Bitpix)/8)
+	}
+	plan, err := PlanStack(len(frames), w, h, nc, bps, workers, opt.MemBudget)
+	if err != nil {
+		return nil, err
+	}
+	res.Plan, res.Used = plan, len(frames)
+	hooks.Events.Emit(compute.Info, "stack_start", map[string]any{
+		"frames": len(frames), "shape": fmt.Sprintf("%d×%d×%d", w, h, nc),
+		"reject": string(opt.Reject), "combine": string(opt.Combine),
+	})
+	hooks.Events.Emit(compute.Info, "stack_using_cpu", map[string]any{"reason": "gpu backend not built yet", "workers": workers})
+	hooks.Events.Emit(compute.Info, "stack_memory_plan", map[string]any{
+		"budget_mb": mib(opt.MemBudget), "estimated_mb": mib(plan.PeakBytes),
+		"rows": plan.BandRows, "bands": plan.Bands * nc,
+	})
+	// Many frames would exhaust file descriptors: past this, each band reopens its files.
+	keepOpen := len(frames) <= 256
+	for i := range frames {
+		frames[i].keep = keepOpen
+	}
+	defer func() {
+		for i := range frames {
+			frames[i].close()
+		}
+	}()
+
+	t0 := time.Now()
+	norm, weights, err := measureFrames(ctx, frames, opt, plan, hooks, res)
+	if err != nil {
+		return nil, err
+	}
+	res.Phases = append(res.Phases, PhaseTiming{"measure", "cpu", time.Since(t0).Seconds()})
+
+	t0 = time.Now()
+	img := &fits.Image{Width: w, Height: h, Channels: nc, Pix: make([]float32, w*h*nc)}
+	res.Kept = make([]uint32, len(img.Pix))
+	if err := combineBands(ctx, frames, img, res, norm, weights, opt, plan, workers, hooks); err != nil {
+		return nil, err
+	}
+	res.Phases = append(res.Phases, PhaseTiming{"combine", "cpu", time.Since(t0).Seconds()})
+	img.Header = stackHeader(frames[opt.Reference].meta.Header, frames, opt, res)
+	res.Image = img
+	hooks.Events.Emit(compute.Info, "stack_done", map[string]any{
+		"frames": len(frames), "seconds": time.Since(t0).Seconds(),
+		"rejected_low_pct":  pct(res.Stats.RejectedLow, res.Stats.Samples),
+		"rejected_high_pct": pct(res.Stats.RejectedHigh, res.Stats.Samples),
+	})
+	return res, nil
+}
+
+// combineBands runs the kernel over every channel and row band, reading one band of every
+// frame at a time into buffers allocated once.
+func combineBands(ctx context.Context, frames []*frameReader, img *fits.Image, res *StackResult,
+	norm [][]cpu.Affine, weights [][]float32, opt StackOptions, plan StackPlan, workers int, hooks Hooks) error {
+	w, h := img.Width, img.Height
+	bufs := make([][]float32, len(frames))
+	for i := range bufs {
+		bufs[i] = make([]float32, plan.BandRows*w)
+	}
+	src := make([][]float32, len(frames))
+	normC := make([]cpu.Affine, len(frames))
+	var weightC []float32
+	if weights != nil {
+		weightC = make([]float32, len(frames))
+	}
+	total, done := plan.Bands*img.Channels, 0
+	for c := 0; c < img.Channels; c++ {
+		for i := range frames {
+			normC[i] = cpu.Affine{Gain: 1}
+			if norm != nil {
+				normC[i] = norm[i][c]
+			}
+			if weightC != nil {
+				weightC[i] = weights[i][c]
+			}
+		}
+		plane := img.Plane(c)
+		for y0 := 0; y0 < h; y0 += plan.BandRows {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("pipeline: stack stopped at band %d/%d: %w", done+1, total, err)
+			}
+			y1 := min(y0+plan.BandRows, h)
+			n := (y1 - y0) * w
+			for i := range src {
+				src[i] = bufs[i][:n]
+			}
+			err := forEach(len(frames), workers, func(i int) error {
+				return frames[i].readRows(c, y0, y1, src[i])
+			})
+			if err != nil {
+				return err
+			}
+			off := y0 * w
+			st := cpu.StackBand(plane[off:off+n], res.Kept[c*w*h+off:][:n], src, normC, weightC, w, opt.StackOptions)
+			if st.Err != nil {
+				return fmt.Errorf("pipeline: band %d/%d: %w", done+1, total, st.Err)
+			}
+			res.Stats.RejectedLow += st.RejectedLow
+			res.Stats.RejectedHigh += st.RejectedHigh
+			res.Stats.Pixels += st.Pixels
+			res.Stats.Samples += st.Samples
+			done++
+			hooks.progress("combine", done, total)
+		}
+	}
+	return nil
+}
+
+// forEach runs fn(0..n-1) on at most workers goroutines and returns the first error by index,
+// so the error reported does not depend on scheduling.
+func forEach(n, workers int, fn func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func pct(n, total int64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(total)
+}
