@@ -1,0 +1,160 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/zmosaic/zmosaic/cpu"
+	"github.com/zmosaic/zmosaic/pipeline"
+)
+
+func stackCommand(a *app, fs *pflag.FlagSet) func([]string) int {
+	def := pipeline.DefaultStackOptions()
+	opt := def
+	var reject, combine, weight, norm string
+	out := fs.StringP("output", "o", "", a.t("flag_output", nil))
+	fs.StringVar(&reject, "reject", string(def.Reject), a.t("flag_reject", nil))
+	fs.StringVar(&combine, "combine", string(def.Combine), a.t("flag_combine", nil))
+	fs.Float32Var(&opt.KappaLow, "kappa-low", def.KappaLow, a.t("flag_kappa_low", nil))
+	fs.Float32Var(&opt.KappaHigh, "kappa-high", def.KappaHigh, a.t("flag_kappa_high", nil))
+	fs.IntVar(&opt.Iterations, "iterations", def.Iterations, a.t("flag_iterations", nil))
+	fs.StringVar(&weight, "weight", string(def.Weight), a.t("flag_weight", nil))
+	fs.StringVar(&norm, "norm", string(def.Norm), a.t("flag_norm", nil))
+	fs.StringVar(&opt.Align, "align", def.Align, a.t("flag_align", nil))
+	fs.IntVar(&opt.Reference, "reference", def.Reference, a.t("flag_reference", nil))
+	fs.StringVar(&opt.HDU, "hdu", def.HDU, a.t("flag_hdu", nil))
+	budget := fs.String("mem-budget", pipeline.FormatSizeFlag(def.MemBudget), a.t("flag_mem_budget", nil))
+	fs.IntVar(&opt.Workers, "workers", 0, a.t("flag_workers", nil))
+	fs.BoolVar(&opt.SkipBad, "skip-bad", def.SkipBad, a.t("flag_skip_bad", nil))
+	report := fs.String("report", "", a.t("flag_report", nil))
+	noPreview := fs.Bool("no-preview", false, a.t("flag_no_preview", nil))
+	saveCount := fs.Bool("save-count", false, a.t("flag_save_count", nil))
+	stretch := addStretchFlags(a, fs)
+	return func(args []string) int {
+		if *out == "" || len(args) == 0 {
+			a.errorf("usage_stack_needs", nil)
+			return exitUsage
+		}
+		opt.Reject, opt.Combine = cpu.Reject(reject), cpu.Combine(combine)
+		opt.Weight, opt.Norm = cpu.Weight(weight), cpu.Norm(norm)
+		b, err := pipeline.ParseSize(*budget)
+		if err != nil {
+			a.errorf("usage_error", map[string]any{"command": "stack", "error": err.Error()})
+			return exitUsage
+		}
+		opt.MemBudget = b
+		if err := opt.Validate(); err != nil {
+			a.errorf("usage_error", map[string]any{"command": "stack", "error": err.Error()})
+			return exitUsage
+		}
+		if err := stretch.Validate(); err != nil {
+			a.errorf("usage_error", map[string]any{"command": "stack", "error": err.Error()})
+			return exitUsage
+		}
+		files, err := expandInputs(args, *out, pipeline.PreviewPath(*out), pipeline.CountPath(*out))
+		if err != nil {
+			a.errorf("input_error", map[string]any{"error": err.Error()})
+			return exitFailure
+		}
+		if len(files) == 0 {
+			a.errorf("no_inputs", map[string]any{"args": fmt.Sprint(args)})
+			return exitFailure
+		}
+		return a.stack(files, *out, opt, *stretch, *report, !*noPreview, *saveCount)
+	}
+}
+
+// stack runs a stack and writes its outputs; the report is written even when the run fails,
+// so a failure leaves its reasons on disk.
+func (a *app) stack(files []string, out string, opt pipeline.StackOptions, stretch cpu.StretchOptions, reportPath string, preview, count bool) int {
+	// Let the GC work harder as the heap nears the budget: the plan counts live buffers, and
+	// without a limit garbage between bands could double the resident size.
+	debug.SetMemoryLimit(opt.MemBudget + 64<<20)
+	start := time.Now()
+	srcs := make([]pipeline.FrameSource, len(files))
+	for i, f := range files {
+		srcs[i] = pipeline.DiskFrame(f)
+	}
+	a.infof("stack_inputs", map[string]any{"frames": len(files), "budget": pipeline.FormatSize(opt.MemBudget)})
+	res, err := pipeline.Stack(a.ctx, srcs, opt, pipeline.Hooks{Events: a.event, Progress: a.progressFunc()})
+	rep := &pipeline.Report{Software: "zmosaic " + pipeline.Version, Command: "stack", Options: opt}
+	if res != nil {
+		rep = pipeline.NewStackReport(res, opt)
+	}
+	rep.Started = start
+	if err == nil {
+		err = a.writeStackOutputs(res, out, stretch, preview, count, rep)
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	rep.PeakRSSBytes = peakRSS()
+	rep.Events = a.takeEvents()
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	if reportPath != "" {
+		if werr := pipeline.WriteReport(reportPath, rep); werr != nil {
+			a.errorf("write_failed", map[string]any{"file": reportPath, "error": werr.Error()})
+			if err == nil {
+				return exitFailure
+			}
+		}
+	}
+	if err != nil {
+		a.errorf("stack_failed", map[string]any{"error": err.Error()})
+		return exitFailure
+	}
+	a.infof("stack_summary", map[string]any{
+		"frames": res.Used, "output": out, "seconds": rep.Seconds,
+		"rejected_low_pct": rep.Rejection.LowPercent, "rejected_high_pct": rep.Rejection.HighPercent,
+		"peak_mb": float64(rep.PeakRSSBytes) / (1 << 20),
+	})
+	if skipped := len(res.Frames) - res.Used; skipped > 0 {
+		a.errorf("stack_skipped_summary", map[string]any{"skipped": skipped})
+	}
+	return exitOK
+}
+
+func (a *app) writeStackOutputs(res *pipeline.StackResult, out string, stretch cpu.StretchOptions, preview, count bool, rep *pipeline.Report) error {
+	t0 := time.Now()
+	a.progressFunc()("write", 0, 1)
+	if err := fitsWrite(out, res); err != nil {
+		return err
+	}
+	rep.Outputs = append(rep.Outputs, out)
+	if count {
+		p := pipeline.CountPath(out)
+		if err := pipeline.WriteCount(p, res.Image, res.Kept); err != nil {
+			return err
+		}
+		rep.Outputs = append(rep.Outputs, p)
+	}
+	if preview {
+		p := pipeline.PreviewPath(out)
+		if err := pipeline.WritePreview(p, res.Image, stretch); err != nil {
+			return err
+		}
+		rep.Outputs = append(rep.Outputs, p)
+	}
+	a.progressFunc()("write", 1, 1)
+	rep.Phases = append(rep.Phases, pipeline.PhaseTiming{Name: "write", Backend: "cpu", Seconds: time.Since(t0).Seconds()})
+	for _, o := range rep.Outputs {
+		a.infof("wrote_file", map[string]any{"file": o})
+	}
+	return nil
+}
+
+func fitsWrite(out string, res *pipeline.StackResult) error {
+	if _, err := os.Stat(out); err == nil {
+		// Overwriting is allowed (rename is atomic), but never over one of the inputs.
+		for _, f := range res.Frames {
+			if same(f.File, out) {
+				return fmt.Errorf("output %s is one of the inputs", out)
+			}
+		}
+	}
+	return pipeline.WriteStackFITS(out, res)
+}
