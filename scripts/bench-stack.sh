@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Stack throughput and accuracy: zmosaic against Siril on the same frames, in the same script
+# (machines are noisy: only the ratio means something).
+#
+# Set: 32 uint16 Bayer (GRBG) frames of 1920×1080 from `zmosaic synth` (stars, sky gradient,
+# Poisson + read noise, cosmic rays, satellite trails; hot pixels off because neither tool's
+# rejection can see a defect present in every frame). Both tools: winsorized sigma clipping
+# 3/3, no normalisation, no weights, mean. Accuracy: RMS against the noise-free truth sampled
+# through the same CFA pattern, after a least-squares gain/offset fit (Siril rescales 16-bit data).
+# Siril is skipped with a message when siril-cli is absent (apt-get install siril).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ZM=${ZM:-bin/zmosaic}
+FRAMES=${FRAMES:-32}
+RUNS=${RUNS:-3}
+dir=${BENCH_DIR:-$(mktemp -d /tmp/zmosaic-bench.XXXXXX)}
+[ -x "$ZM" ] || go build -o "$ZM" ./native/cmd/zmosaic
+
+echo "== stack benchmark: $FRAMES × 1920×1080 uint16 GRBG frames in $dir"
+"$ZM" synth "$dir" --frames "$FRAMES" --width 1920 --height 1080 --bayer GRBG --hot-pixels 0 --seed 7 --quiet
+
+# best_of CMD...: the fastest wall time of $RUNS runs, in seconds (page cache warm for all).
+best_of() {
+	local best="" t
+	for _ in $(seq "$RUNS"); do
+		local s e
+		s=$(date +%s.%N)
+		"$@" >/dev/null 2>&1
+		e=$(date +%s.%N)
+		t=$(echo "$e - $s" | bc -l)
+		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+	done
+	printf '%.3f' "$best"
+}
+rms() { "$ZM" compare --fit --cfa GRBG "$1" "$dir/truth.fits" | sed 's/.*"rms":\([0-9.eE+-]*\).*/\1/'; }
+
+zm_cmd=("$ZM" stack "$dir/lights" -o "$dir/zmosaic.fits" --reject winsor --kappa-low 3 --kappa-high 3 --norm none --weight none --no-preview --quiet)
+zm_t=$(best_of "${zm_cmd[@]}")
+zm_rss=$( { /usr/bin/time -f '%M' "${zm_cmd[@]}" >/dev/null; } 2>&1 | tail -1 || echo "?")
+zm_rms=$(rms "$dir/zmosaic.fits")
+printf 'zmosaic  %8.3f s  peak %6s KiB  RMS vs truth %.4f\n' "$zm_t" "$zm_rss" "$zm_rms"
+
+if ! command -v siril-cli >/dev/null; then
+	echo "siril-cli not found: install Siril (apt-get install siril) to get the ratio"
+	exit 0
+fi
+cat >"$dir/siril.ssf" <<SSF
+requires 1.0.0
+setext fits
+cd $dir/lights
+stack frame_ rej w 3 3 -nonorm -out=$dir/siril
+SSF
+siril_cmd=(siril-cli -s "$dir/siril.ssf")
+si_t=$(best_of "${siril_cmd[@]}")
+si_rss=$( { /usr/bin/time -f '%M' "${siril_cmd[@]}" >/dev/null; } 2>&1 | tail -1 || echo "?")
+si_rms=$(rms "$dir/siril.fits")
+printf 'siril    %8.3f s  peak %6s KiB  RMS vs truth %.4f   (%s)\n' "$si_t" "$si_rss" "$si_rms" "$(siril-cli --version 2>/dev/null | head -1)"
+printf 'ratio zmosaic/siril time %.3f (below 1 = zmosaic faster), RMS %.4f (below 1 = zmosaic closer to truth)\n' \
+	"$(echo "$zm_t / $si_t" | bc -l)" "$(echo "$zm_rms / $si_rms" | bc -l)"
