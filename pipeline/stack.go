@@ -110,7 +110,8 @@ func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hook
 		}
 	}()
 
-	t0 := time.Now()
+	start := time.Now()
+	t0 := start
 	norm, weights, err := measureFrames(ctx, frames, opt, plan, hooks, res)
 	if err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hook
 	img.Header = stackHeader(frames[opt.Reference].meta.Header, frames, opt, res)
 	res.Image = img
 	hooks.Events.Emit(compute.Info, "stack_done", map[string]any{
-		"frames": len(frames), "seconds": time.Since(t0).Seconds(),
+		"frames": len(frames), "seconds": time.Since(start).Seconds(),
 		"rejected_low_pct":  pct(res.Stats.RejectedLow, res.Stats.Samples),
 		"rejected_high_pct": pct(res.Stats.RejectedHigh, res.Stats.Samples),
 	})

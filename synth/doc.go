@@ -3,9 +3,8 @@
 // stacker must reject (cosmic rays, satellite trails, hot pixels). `zmosaic synth DIR` and
 // `make demo` use it, and accuracy tests compare stacks against its noise-free truth.
 //
-// It owns the scene model and the noise; FITS encoding of float32 images belongs to
-// astro/fits. The uint16 CFA writer in write_cfa.go is a stop-gap until astro/fits can write
-// BITPIX 16.
+// It owns the scene model and the noise; FITS encoding (float32 frames and truth, uint16 CFA
+// frames as BITPIX 16 with BZERO 32768) belongs to astro/fits.
 //
 // # Determinism
 //

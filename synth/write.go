@@ -62,14 +62,16 @@ func Write(ctx context.Context, dir string, o Options, progress func(done, total
 	return append(paths, name), nil
 }
 
-// writeFrame writes float32 for mono frames and uint16 for CFA frames (whose pixels are
-// already quantised).
+// writeFrame writes float32 for mono frames and uint16 (BITPIX 16, BZERO 32768) for CFA
+// frames, whose pixels are already quantised to 0..65535: fits.Write refuses rather than
+// clamps anything else, so a quantisation bug surfaces as an error.
 func writeFrame(name string, f Frame, cfa bool) error {
-	if cfa {
-		return writeCFA(name, f)
-	}
 	img := &fits.Image{Width: f.Width, Height: f.Height, Channels: 1, Pix: f.Pix, Header: fitsHeader(f.Header)}
-	if err := fits.Write(name, img, fits.WriteOptions{}); err != nil {
+	opt := fits.WriteOptions{}
+	if cfa {
+		opt.Bitpix = 16
+	}
+	if err := fits.Write(name, img, opt); err != nil {
 		return fmt.Errorf("synth: %w", err)
 	}
 	return nil

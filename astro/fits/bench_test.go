@@ -29,14 +29,21 @@ func BenchmarkReadRows(b *testing.B) {
 }
 
 func BenchmarkEncode(b *testing.B) {
-	img := testImage(2048, 1024, 1)
-	var buf bytes.Buffer
-	b.SetBytes(int64(len(img.Pix) * 4))
-	b.ReportAllocs()
-	for b.Loop() {
-		buf.Reset()
-		if err := Encode(&buf, img, WriteOptions{}); err != nil {
-			b.Fatal(err)
-		}
+	for _, bitpix := range []int{-32, 16} {
+		b.Run(fmt.Sprintf("bitpix=%d", bitpix), func(b *testing.B) {
+			img := testImage(2048, 1024, 1)
+			if bitpix > 0 {
+				img = intImage(2048, 1024, 1, 65535)
+			}
+			var buf bytes.Buffer
+			b.SetBytes(int64(len(img.Pix) * 4)) // float32 input bytes per op
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				if err := Encode(&buf, img, WriteOptions{Bitpix: bitpix}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -27,7 +27,10 @@
 // rounded once to float32 (so BITPIX 16 with BZERO 32768 is uint16 data, and a
 // BITPIX 32 sample is exact before that rounding). An integer sample equal to BLANK
 // becomes NaN; BLANK is ignored for floating-point data, whose NaN stays NaN. NaN
-// means "no data" and is never replaced by 0. Write stores float32 bit for bit.
+// means "no data" and is never replaced by 0. Write stores float32 bit for bit by
+// default; WriteOptions.Bitpix selects float64, uint16 (BITPIX 16, BZERO 32768) or
+// uint8 instead. Integer output rounds to nearest and refuses NaN, infinities and
+// out-of-range values (ErrUnrepresentable) rather than clamping them.
 //
 // # Gzip
 //
@@ -41,14 +44,16 @@
 //
 // Errors name the file and the reason (*FormatError) and match the sentinels
 // ErrNotFITS, ErrNoImage, ErrUnsupportedBitpix, ErrUnsupportedShape, ErrTruncated,
-// ErrBadHeader and ErrGzip with errors.Is. Sizes announced by the header are checked
-// against the file size, with overflow-safe products, before anything is allocated,
-// so hostile or damaged files give an error, never a panic (FuzzNewReader).
+// ErrBadHeader, ErrGzip and (when writing) ErrUnrepresentable with errors.Is. Sizes
+// announced by the header are checked against the file size, with overflow-safe
+// products, before anything is allocated, so hostile or damaged files give an error,
+// never a panic (FuzzNewReader).
 //
 // # Writing
 //
 // Write goes through a temporary file in the destination folder renamed at the end:
-// the output is complete or absent, and inputs are never opened for writing.
+// the output is complete or absent, and inputs are never opened for writing. Sizes
+// and integer pixel ranges are checked before the temporary file is created.
 //
 // # Concurrency
 //

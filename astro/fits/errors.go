@@ -23,6 +23,9 @@ var (
 	ErrBadHeader = errors.New("fits: invalid header")
 	// ErrGzip: the file starts with the gzip magic bytes but does not decompress.
 	ErrGzip = errors.New("fits: bad gzip stream")
+	// ErrUnrepresentable: Write was asked for integer output (WriteOptions.Bitpix)
+	// and a pixel is NaN, infinite or outside the type's range after rounding.
+	ErrUnrepresentable = errors.New("fits: value not representable in the output BITPIX")
 )
 
 // FormatError reports a problem with one file. Err is the sentinel (or a join of
