@@ -1,0 +1,4 @@
+package backends
+
+// Metal is the native API on Apple platforms.
+import _ "github.com/gogpu/wgpu/hal/metal"

@@ -1,0 +1,179 @@
+// stack_none: per pixel of a row band, combine N frames without rejection.
+// Same function as cpu.StackBand with Reject "none" (cpu/stack.go):
+//   v_i = gain_i * x_i + offset_i for every finite x_i (NaN and ±Inf are no data),
+//   mean: Σ w_i v_i / Σ w_i; if every valid sample has weight 0, the plain mean;
+//   min / max: smallest / largest v_i;
+//   kept = number of valid samples; no valid sample gives NaN with kept 0.
+//
+// Precision: the CPU accumulates in float64; WGSL has f32 only. Operands are
+// split into 12-bit halves (by masking bits) so that every leading product is
+// exact, gain*x + offset is kept as an unevaluated sum hi + lo, and every sum
+// is a Neumaier-compensated pair. Exact products also make the result immune
+// to multiply-add contraction, which Vulkan allows. The sums are accurate to
+// about n * 2^-36 * sum|w v| at worst, and the division is corrected by its
+// remainder: the mean is within about 1 ulp of the CPU's (measured on
+// lavapipe: never more than 1 ulp, about one pixel in five off by 1 ulp; the
+// remainder correction helps less there than the model predicts).
+// compute/gpu's tests state and assert the bound against cpu.StackBand.
+
+// Workgroup size along x.
+// @const WG: u32
+// 0 = mean, 1 = min, 2 = max.
+// @const COMBINE: u32
+
+struct Params {
+    pixels: u32,   // pixels in the band = len(dst)
+    frames: u32,   // N
+    stride_x: u32, // invocations per grid row = groups_x * WG (2-D dispatch)
+    pad: u32,
+}
+
+struct Frame {
+    gain: f32,
+    offset: f32,
+    weight: f32,
+    one: f32, // 1.0, unknown to the compiler: see opaque()
+}
+
+@group(0) @binding(0) var<storage, read> src: array<f32>;          // frame-major: src[i*pixels + j]
+@group(0) @binding(1) var<storage, read> frames: array<Frame>;     // N entries
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;    // pixels
+@group(0) @binding(3) var<storage, read_write> kept: array<u32>;   // pixels
+@group(0) @binding(4) var<uniform> params: Params;
+
+// finite tests the exponent bits: x != x is compiled to an ordered compare
+// by naga and is always false.
+fn finite(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+// opaque returns x, through a multiplication by a runtime 1.0. Shader
+// compilers treat float arithmetic as algebra unless told otherwise (Mesa's
+// NIR folds (a + b) - a to b; WGSL cannot mark an operation exact), which
+// turns every error-free transformation below into 0. They cannot fold
+// through a factor they do not know. The 1.0 comes from a storage buffer:
+// llvmpipe inlines uniform-buffer values into the shader as constants.
+fn opaque(x: f32) -> f32 {
+    return x * frames[0].one;
+}
+
+// Neumaier summation: acc.x is the running sum, acc.y the lost low-order part.
+fn add(acc: vec2<f32>, x: f32) -> vec2<f32> {
+    let t = opaque(acc.x + x);
+    var c = acc.y;
+    if (abs(acc.x) >= abs(x)) {
+        c = c + ((acc.x - t) + x);
+    } else {
+        c = c + ((x - t) + acc.x);
+    }
+    return vec2<f32>(t, c);
+}
+
+// split returns (hi, lo) with hi + lo == a exactly and 12 significant bits in
+// each, so that products of halves are exact in f32. Masking bits instead of
+// Veltkamp's 4097*a trick keeps it immune to multiply-add contraction.
+fn split(a: f32) -> vec2<f32> {
+    let hi = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
+    return vec2<f32>(hi, a - hi);
+}
+
+// two_sum returns (s, e) with s = fl(a+b) and s + e == a + b exactly.
+fn two_sum(a: f32, b: f32) -> vec2<f32> {
+    let s = opaque(a + b);
+    let bb = opaque(s - a);
+    return vec2<f32>(s, (a - (s - bb)) + (b - bb));
+}
+
+// normalise returns gain*x + offset as hi + lo, hi correctly rounded in all
+// but near-tie cases. gain*x is the sum of four exact half-products; since
+// every product is exact, a compiler contracting a*b+c into fma (allowed by
+// Vulkan, observed on lavapipe) cannot change any result.
+fn normalise(gain: f32, x: f32, offset: f32) -> vec2<f32> {
+    let g = split(gain);
+    let h = split(x);
+    let s = two_sum(g.x * h.x, offset);
+    let lo = s.y + ((g.x * h.y + g.y * h.x) + g.y * h.y);
+    let hi = opaque(s.x + lo);
+    return vec2<f32>(hi, lo - (hi - s.x));
+}
+
+// residual returns n - q*d for n = nn.x + nn.y, d = dd.x + dd.y, with
+// q*dd.x formed from exact half-products; when q is close to n/d the leading
+// subtraction is exact (Sterbenz), so the result is accurate to ~2^-24 of itself.
+fn residual(nn: vec2<f32>, dd: vec2<f32>, q: f32) -> f32 {
+    let qs = split(q);
+    let ds = split(dd.x);
+    return (((nn.x - qs.x * ds.x) - (qs.x * ds.y + qs.y * ds.x)) - qs.y * ds.y) + nn.y - q * dd.y;
+}
+
+// div returns (n.x + n.y) / (d.x + d.y) rounded about once. WGSL division
+// may be approximate (Vulkan allows 2.5 ulp; llvmpipe is ~2^-12 relative),
+// so the first quotient is corrected twice by its exact remainder, as in
+// double-float division.
+fn div(n: vec2<f32>, d: vec2<f32>) -> f32 {
+    let nn = two_sum(n.x, n.y);
+    let dd = two_sum(d.x, d.y);
+    let q0 = opaque(nn.x / dd.x);
+    let q1 = opaque(q0 + residual(nn, dd, q0) / dd.x);
+    return q1 + residual(nn, dd, q1) / dd.x;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x + gid.y * params.stride_x;
+    if (j >= params.pixels) {
+        return;
+    }
+    let n = params.frames;
+    let p = params.pixels;
+    var cnt = 0u;
+    var swx = vec2<f32>(0.0, 0.0); // Σ w v, leading parts
+    var swe = vec2<f32>(0.0, 0.0); // Σ w v, trailing parts
+    var sw = vec2<f32>(0.0, 0.0);  // Σ w
+    var sx = vec2<f32>(0.0, 0.0);  // Σ v, for the all-weights-zero case
+    var sxe = 0.0;                 // Σ v, trailing parts
+    var lo = 0.0;
+    var hi = 0.0;
+    for (var i = 0u; i < n; i = i + 1u) {
+        let x = src[i * p + j];
+        if (!finite(x)) {
+            continue;
+        }
+        let f = frames[i];
+        let v = normalise(f.gain, x, f.offset);
+        if (COMBINE == 0u) {
+            // w*v = wh*vh + rest: the leading product is exact (12-bit
+            // halves), the rest is about 2^-12 of it and goes to swe.
+            let w = split(f.weight);
+            let vh = split(v.x);
+            swx = add(swx, w.x * vh.x);
+            swe = add(swe, (w.x * vh.y + w.y * vh.x + w.y * vh.y) + f.weight * v.y);
+            sw = add(sw, f.weight);
+            sx = add(sx, v.x);
+            sxe = sxe + v.y;
+        } else if (cnt == 0u) {
+            lo = v.x;
+            hi = v.x;
+        } else {
+            lo = min(lo, v.x);
+            hi = max(hi, v.x);
+        }
+        cnt = cnt + 1u;
+    }
+    kept[j] = cnt;
+    if (cnt == 0u) {
+        dst[j] = bitcast<f32>(0x7fc00000u);
+        return;
+    }
+    if (COMBINE == 1u) {
+        dst[j] = lo;
+    } else if (COMBINE == 2u) {
+        dst[j] = hi;
+    } else {
+        if (sw.x + sw.y > 0.0) {
+            dst[j] = div(vec2<f32>(swx.x, swx.y + (swe.x + swe.y)), sw);
+        } else {
+            dst[j] = div(vec2<f32>(sx.x, sx.y + sxe), vec2<f32>(f32(cnt), 0.0));
+        }
+    }
+}
