@@ -1,13 +1,19 @@
-// Package compute will own the Runner: it plans chunks from memory budgets, runs them on a
-// backend (the WGSL kernels through WebGPU, or the cpu package), classifies errors and falls back,
-// emitting an Event for every decision.
-//
-// For now it holds the Event type that every heavy operation reports through, so that the
-// pipeline, the CLI and the run report speak one vocabulary before the GPU backend lands.
+// Package compute owns the Runner: it plans chunks from the GPU budget and the device limits,
+// runs them on the GPU (package compute/gpu, the WGSL kernels through WebGPU) or on the cpu
+// package, classifies GPU errors and falls back, emitting an Event for every decision.
 //
 // # Events
 //
 // An Event is a locale key plus named parameters: the same key names the message in
 // locales/en.json, the log line and the run-report entry. Libraries never print; a nil Sink
 // discards events.
+//
+// # Backends and fallbacks
+//
+// Options.Backend picks auto (a hardware GPU when one opens, else the CPU), gpu (any adapter;
+// fallbacks still happen but are counted warnings) or cpu. The Runner never fails for want of a
+// GPU: every fallback (no adapter, CPU-emulated adapter in auto, too little memory, allocation
+// failures after three halvings, compile or validation errors, a lost device) runs the work on
+// the CPU, keeps the chunks already finished, and says why. Results do not depend on the
+// chunking; GPU and CPU agree within the tolerances package gpu documents.
 package compute

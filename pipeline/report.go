@@ -11,20 +11,21 @@ import (
 // Report is the JSON run report of one command: what went in, with which options, what came
 // out, how long each phase took on which backend, and every event.
 type Report struct {
-	Software     string          `json:"software"`
-	Command      string          `json:"command"`
-	Args         []string        `json:"args,omitempty"`
-	Started      time.Time       `json:"started"`
-	Seconds      float64         `json:"seconds"`
-	Options      any             `json:"options"`
-	Inputs       []FrameInfo     `json:"inputs"`
-	Outputs      []string        `json:"outputs"`
-	Phases       []PhaseTiming   `json:"phases"`
-	Rejection    *RejectionStats `json:"rejection,omitempty"`
-	Plan         *StackPlan      `json:"plan,omitempty"`
-	PeakRSSBytes int64           `json:"peak_rss_bytes,omitempty"` // from the OS, where it tells
-	Events       []compute.Event `json:"events"`
-	Error        string          `json:"error,omitempty"`
+	Software     string           `json:"software"`
+	Command      string           `json:"command"`
+	Args         []string         `json:"args,omitempty"`
+	Started      time.Time        `json:"started"`
+	Seconds      float64          `json:"seconds"`
+	Options      any              `json:"options"`
+	Inputs       []FrameInfo      `json:"inputs"`
+	Outputs      []string         `json:"outputs"`
+	Phases       []PhaseTiming    `json:"phases"`
+	Rejection    *RejectionStats  `json:"rejection,omitempty"`
+	Plan         *StackPlan       `json:"plan,omitempty"`
+	Compute      *compute.Summary `json:"compute,omitempty"`        // GPU/CPU decisions, chunks, fallbacks
+	PeakRSSBytes int64            `json:"peak_rss_bytes,omitempty"` // from the OS, where it tells
+	Events       []compute.Event  `json:"events"`
+	Error        string           `json:"error,omitempty"`
 }
 
 // RejectionStats are the rejection totals of a stack.
@@ -41,6 +42,7 @@ type RejectionStats struct {
 func NewStackReport(res *StackResult, opt StackOptions) *Report {
 	r := &Report{Software: "zmosaic " + Version, Command: "stack", Options: opt, Inputs: res.Frames, Phases: res.Phases}
 	r.Plan = &res.Plan
+	r.Compute = &res.Compute
 	r.Rejection = &RejectionStats{
 		Pixels: res.Stats.Pixels, Samples: res.Stats.Samples, RejectedLow: res.Stats.RejectedLow, RejectedHigh: res.Stats.RejectedHigh,
 		LowPercent: pct(res.Stats.RejectedLow, res.Stats.Samples), HighPercent: pct(res.Stats.RejectedHigh, res.Stats.Samples),

@@ -56,6 +56,9 @@ type StackResult struct {
 	Plan   StackPlan      // how the budget was used
 	Phases []PhaseTiming  // measure, combine
 	Used   int            // frames stacked
+	// Compute is what the Runner did: adapter, budget, per operation the backends, chunks,
+	// fallbacks with reasons and timings.
+	Compute compute.Summary
 }
 
 // Stack combines aligned frames of one shape with rejection, weights and normalisation, within
@@ -94,7 +97,6 @@ func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hook
 		"frames": len(frames), "shape": fmt.Sprintf("%d×%d×%d", w, h, nc),
 		"reject": string(opt.Reject), "combine": string(opt.Combine),
 	})
-	hooks.Events.Emit(compute.Info, "stack_using_cpu", map[string]any{"reason": "gpu backend not built yet", "workers": workers})
 	hooks.Events.Emit(compute.Info, "stack_memory_plan", map[string]any{
 		"budget_mb": mib(opt.MemBudget), "estimated_mb": mib(plan.PeakBytes),
 		"rows": plan.BandRows, "bands": plan.Bands * nc,
@@ -121,10 +123,15 @@ func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hook
 	t0 = time.Now()
 	img := &fits.Image{Width: w, Height: h, Channels: nc, Pix: make([]float32, w*h*nc)}
 	res.Kept = make([]uint32, len(img.Pix))
-	if err := combineBands(ctx, frames, img, res, norm, weights, opt, plan, workers, hooks); err != nil {
+	// The Runner decides GPU or CPU and says why (stack_using_gpu or stack_using_cpu, fallbacks).
+	runner := compute.NewRunner(ctx, opt.Compute, hooks.Events)
+	err = combineBands(ctx, runner, frames, img, res, norm, weights, opt, plan, workers, hooks)
+	_ = runner.Close() // only releases the device; the results are already in img
+	res.Compute = runner.Summary()
+	if err != nil {
 		return nil, err
 	}
-	res.Phases = append(res.Phases, PhaseTiming{"combine", "cpu", time.Since(t0).Seconds()})
+	res.Phases = append(res.Phases, PhaseTiming{"combine", opBackend(res.Compute, "stack"), time.Since(t0).Seconds()})
 	img.Header = stackHeader(frames[opt.Reference].meta.Header, frames, opt, res)
 	res.Image = img
 	hooks.Events.Emit(compute.Info, "stack_done", map[string]any{
@@ -137,7 +144,7 @@ func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hook
 
 // combineBands runs the kernel over every channel and row band, reading one band of every
 // frame at a time into buffers allocated once.
-func combineBands(ctx context.Context, frames []*frameReader, img *fits.Image, res *StackResult,
+func combineBands(ctx context.Context, runner *compute.Runner, frames []*frameReader, img *fits.Image, res *StackResult,
 	norm [][]cpu.Affine, weights [][]float32, opt StackOptions, plan StackPlan, workers int, hooks Hooks) error {
 	w, h := img.Width, img.Height
 	bufs := make([][]float32, len(frames))
@@ -178,9 +185,9 @@ func combineBands(ctx context.Context, frames []*frameReader, img *fits.Image, r
 				return err
 			}
 			off := y0 * w
-			st := cpu.StackBand(plane[off:off+n], res.Kept[c*w*h+off:][:n], src, normC, weightC, w, opt.StackOptions)
-			if st.Err != nil {
-				return fmt.Errorf("pipeline: band %d/%d: %w", done+1, total, st.Err)
+			st, err := runner.StackBand(ctx, plane[off:off+n], res.Kept[c*w*h+off:][:n], src, normC, weightC, w, opt.StackOptions)
+			if err != nil {
+				return fmt.Errorf("pipeline: band %d/%d: %w", done+1, total, err)
 			}
 			res.Stats.RejectedLow += st.RejectedLow
 			res.Stats.RejectedHigh += st.RejectedHigh
@@ -191,6 +198,17 @@ func combineBands(ctx context.Context, frames []*frameReader, img *fits.Image, r
 		}
 	}
 	return nil
+}
+
+// opBackend is the backend an operation ran on ("gpu", "cpu" or "gpu+cpu"); "cpu" when it
+// never ran.
+func opBackend(s compute.Summary, op string) string {
+	for _, o := range s.Ops {
+		if o.Op == op {
+			return o.Backend
+		}
+	}
+	return "cpu"
 }
 
 // forEach runs fn(0..n-1) on at most workers goroutines and returns the first error by index,

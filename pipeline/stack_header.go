@@ -29,7 +29,7 @@ func stackHeader(ref *fits.Header, frames []*frameReader, opt StackOptions, res 
 	h.Set("ZMWEIGHT", string(opt.Weight), "zmosaic frame weighting")
 	h.Set("ZMNORM", string(opt.Norm), "zmosaic normalisation")
 	h.Set("ZMREF", filepath.Base(frames[opt.Reference].src.Name()), "zmosaic normalisation reference frame")
-	h.Set("ZMBACKND", "cpu", "zmosaic backend of the combine phase")
+	h.Set("ZMBACKND", opBackend(res.Compute, "stack"), "zmosaic backend of the combine phase")
 	h.Set("ZMREJLO", res.Stats.RejectedLow, "samples rejected low")
 	h.Set("ZMREJHI", res.Stats.RejectedHigh, "samples rejected high")
 	for _, f := range frames {

@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 )
 
@@ -18,6 +20,30 @@ type StackOptions struct {
 	HDU       string     `json:"hdu"`        // "" = first image HDU with data; index or EXTNAME
 	Reference int        `json:"reference"`  // index of the normalisation reference frame (0 = first)
 	SkipBad   bool       `json:"skip_bad"`   // skip unreadable or mismatched frames instead of failing
+	// Compute chooses where the combine runs and the GPU budget. Its keys (backend,
+	// gpu_budget) sit at the top level of the JSON, like the other settings: see MarshalJSON.
+	Compute compute.Options `json:"-"`
+}
+
+// stackOptionsJSON is StackOptions without its methods, so that MarshalJSON does not recurse.
+type stackOptionsJSON StackOptions
+
+// MarshalJSON writes the compute keys (backend, gpu_budget) beside the others: one flat set of
+// config keys, as flags and reports name them.
+func (o StackOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		stackOptionsJSON
+		compute.Options
+	}{stackOptionsJSON(o), o.Compute})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; absent keys keep their current values.
+func (o *StackOptions) UnmarshalJSON(data []byte) error {
+	v := struct {
+		*stackOptionsJSON
+		*compute.Options
+	}{(*stackOptionsJSON)(o), &o.Compute}
+	return json.Unmarshal(data, &v)
 }
 
 // DefaultStackOptions is the one place stacking defaults live; flags, config and the browser
@@ -29,6 +55,7 @@ func DefaultStackOptions() StackOptions {
 		Norm:         cpu.Norm("linear"),
 		Align:        "none",
 		MemBudget:    1 << 30,
+		Compute:      compute.DefaultOptions(),
 	}
 }
 
@@ -56,6 +83,9 @@ func (o StackOptions) Validate() error {
 	}
 	if o.MemBudget < MinMemBudget {
 		errs = append(errs, fmt.Errorf("pipeline: mem budget %s is below the minimum %s", FormatSize(o.MemBudget), FormatSize(MinMemBudget)))
+	}
+	if err := o.Compute.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.Reference < 0 {
 		errs = append(errs, fmt.Errorf("pipeline: reference frame index %d is negative", o.Reference))

@@ -25,4 +25,8 @@
 //     (naga emits an ordered compare for x != x, which is always false).
 //   - No dynamic indexing into module `const` arrays (naga returns 0).
 //   - No unpack2x16float (its .y is 0 on lavapipe).
+//   - Error-free transformations (two-sum, compensated sums) need a barrier
+//     the compiler cannot see through: OR the value's bits with a 0 read from
+//     storage (see opaque in stack_none.wgsl). Multiplying by a 1.0 read from
+//     storage is not enough: Mesa still reassociated around it.
 package shaders

@@ -10,6 +10,17 @@ import (
 
 func TestNamesListsEmbeddedKernels(t *testing.T) {
 	assert.Contains(t, Names(), "stack_none")
+	assert.Contains(t, Names(), "stack_reject")
+}
+
+func TestStackRejectDeclaresItsConstants(t *testing.T) {
+	c, err := Consts("stack_reject")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"WG": "u32", "MAXN": "u32", "REJECT": "u32", "COMBINE": "u32"}, c)
+	src, err := Source("stack_reject", map[string]any{"WG": 64, "MAXN": 256, "REJECT": 1, "COMBINE": 3})
+	require.NoError(t, err)
+	assert.Contains(t, src, "\nconst MAXN: u32 = 256u;\n")
+	assert.NotContains(t, src, "override", "kernels must not use override constants")
 }
 
 func TestConstsReadsDirectives(t *testing.T) {

@@ -12,8 +12,7 @@
 // to multiply-add contraction, which Vulkan allows. The sums are accurate to
 // about n * 2^-36 * sum|w v| at worst, and the division is corrected by its
 // remainder: the mean is within about 1 ulp of the CPU's (measured on
-// lavapipe: never more than 1 ulp, about one pixel in five off by 1 ulp; the
-// remainder correction helps less there than the model predicts).
+// lavapipe: equal bit for bit on all but rare pixels, those 1 ulp off).
 // compute/gpu's tests state and assert the bound against cpu.StackBand.
 
 // Workgroup size along x.
@@ -47,14 +46,18 @@ fn finite(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-// opaque returns x, through a multiplication by a runtime 1.0. Shader
-// compilers treat float arithmetic as algebra unless told otherwise (Mesa's
-// NIR folds (a + b) - a to b; WGSL cannot mark an operation exact), which
-// turns every error-free transformation below into 0. They cannot fold
-// through a factor they do not know. The 1.0 comes from a storage buffer:
-// llvmpipe inlines uniform-buffer values into the shader as constants.
+// opaque returns x unchanged, through an integer OR with a 0 the compiler
+// cannot see (the bits of the runtime 1.0 read from storage, minus those of
+// 1.0). Shader compilers treat float arithmetic as algebra unless told
+// otherwise (Mesa's NIR folds (a + b) - a to b; WGSL cannot mark an operation
+// exact), which turns every error-free transformation below into 0. Float
+// algebra does not cross an integer operation. A multiplication by that 1.0
+// was used first: Mesa still reassociated around it (measured on lavapipe:
+// one mean in five 1 ulp off, medians of two losing their correction), while
+// with the OR the tests' pixels match the CPU bit for bit. The 1.0 comes
+// from a storage buffer: llvmpipe inlines uniform-buffer values as constants.
 fn opaque(x: f32) -> f32 {
-    return x * frames[0].one;
+    return bitcast<f32>(bitcast<u32>(x) | (bitcast<u32>(frames[0].one) ^ 0x3f800000u));
 }
 
 // Neumaier summation: acc.x is the running sum, acc.y the lost low-order part.
@@ -81,20 +84,29 @@ fn split(a: f32) -> vec2<f32> {
 fn two_sum(a: f32, b: f32) -> vec2<f32> {
     let s = opaque(a + b);
     let bb = opaque(s - a);
-    return vec2<f32>(s, (a - (s - bb)) + (b - bb));
+    return vec2<f32>(s, opaque(a - opaque(s - bb)) + opaque(b - bb));
 }
 
-// normalise returns gain*x + offset as hi + lo, hi correctly rounded in all
-// but near-tie cases. gain*x is the sum of four exact half-products; since
-// every product is exact, a compiler contracting a*b+c into fma (allowed by
+// normalise returns gain*x + offset as hi + lo with hi correctly rounded
+// (but within ~2^-48 relative of a tie). gain*x is the sum of four exact
+// half-products; all of them and the offset are added with error-free
+// two_sums, so even when gain*x and offset cancel (a sky-subtracted pixel
+// near 0) no rounding of the large terms reaches the result. Since every
+// product is exact, a compiler contracting a*b+c into fma (allowed by
 // Vulkan, observed on lavapipe) cannot change any result.
 fn normalise(gain: f32, x: f32, offset: f32) -> vec2<f32> {
     let g = split(gain);
     let h = split(x);
-    let s = two_sum(g.x * h.x, offset);
-    let lo = s.y + ((g.x * h.y + g.y * h.x) + g.y * h.y);
-    let hi = opaque(s.x + lo);
-    return vec2<f32>(hi, lo - (hi - s.x));
+    let p = two_sum(g.x * h.x, offset);
+    let t = two_sum(g.x * h.y, g.y * h.x);
+    let u = two_sum(t.x, g.y * h.y);
+    let w = two_sum(p.y, u.x);
+    let r = two_sum(p.x, w.x);
+    // r.x + r.y + w.y + u.y + t.y == gain*x + offset exactly; the tail is
+    // below ulp(r.x), so its own rounding is negligible.
+    let tail = r.y + (w.y + (u.y + t.y));
+    let hi = opaque(r.x + tail);
+    return vec2<f32>(hi, tail - (hi - r.x));
 }
 
 // residual returns n - q*d for n = nn.x + nn.y, d = dd.x + dd.y, with

@@ -181,7 +181,10 @@ func TestCloseReleasesEverything(t *testing.T) {
 	d := openDevice(t, testOptions())
 	b := randomBand(rand.New(rand.NewPCG(1, 2)), 50, 3, 8)
 	for _, c := range []cpu.Combine{cpu.CombineMean, cpu.CombineMax} {
-		require.NoError(t, d.StackBand(context.Background(), make([]float32, b.pixels()), make([]uint32, b.pixels()), b.src, b.norm, b.weights, b.width, c))
+		opt := cpu.DefaultStackOptions()
+		opt.Reject, opt.Combine = cpu.RejectNone, c
+		_, err := d.StackBand(context.Background(), make([]float32, b.pixels()), make([]uint32, b.pixels()), b.src, b.norm, b.weights, b.width, opt)
+		require.NoError(t, err)
 	}
 	require.Positive(t, d.Stats().LiveBuffers)
 	require.NoError(t, d.Close())

@@ -37,6 +37,13 @@ func checkAgainstCPU(t *testing.T, b band, combine cpu.Combine, got []float32, g
 	return worst
 }
 
+// noneOpt is the default options with Reject none and the given Combine.
+func noneOpt(c cpu.Combine) cpu.StackOptions {
+	opt := cpu.DefaultStackOptions()
+	opt.Reject, opt.Combine = cpu.RejectNone, c
+	return opt
+}
+
 func TestStackBandMatchesCPU(t *testing.T) {
 	d := sharedDevice(t)
 	tests := []struct {
@@ -65,7 +72,10 @@ func TestStackBandMatchesCPU(t *testing.T) {
 			}
 			dst := make([]float32, b.pixels())
 			kept := make([]uint32, b.pixels())
-			require.NoError(t, d.StackBand(context.Background(), dst, kept, b.src, b.norm, b.weights, b.width, tt.combine))
+			st, err := d.StackBand(context.Background(), dst, kept, b.src, b.norm, b.weights, b.width, noneOpt(tt.combine))
+			require.NoError(t, err)
+			assert.Equal(t, int64(b.pixels()), st.Pixels)
+			assert.Zero(t, st.RejectedLow+st.RejectedHigh, "no rejection")
 			if b.norm == nil { // the helpers expect explicit identity and unit weights
 				b.norm = make([]cpu.Affine, len(b.src))
 				for i := range b.norm {
@@ -162,11 +172,23 @@ func TestStackBandRejectsBadArguments(t *testing.T) {
 		call    func() error
 		wantErr error
 	}{
-		{"median has no kernel", func() error {
-			return d.StackBand(context.Background(), make([]float32, 2), nil, src, nil, nil, 2, cpu.CombineMedian)
+		{"median beyond MaxFrames", func() error {
+			many := make([][]float32, d.MaxFrames()+1)
+			for i := range many {
+				many[i] = []float32{1, 2}
+			}
+			_, err := d.StackBand(context.Background(), make([]float32, 2), nil, many, nil, nil, 2, noneOpt(cpu.CombineMedian))
+			return err
 		}, ErrUnsupported},
 		{"unknown combine", func() error {
-			return d.StackBand(context.Background(), make([]float32, 2), nil, src, nil, nil, 2, "sum")
+			_, err := d.StackBand(context.Background(), make([]float32, 2), nil, src, nil, nil, 2, noneOpt("sum"))
+			return err
+		}, cpu.ErrInvalidOptions},
+		{"zero iterations", func() error {
+			opt := cpu.DefaultStackOptions()
+			opt.Iterations = 0
+			_, err := d.StackBand(context.Background(), make([]float32, 2), nil, src, nil, nil, 2, opt)
+			return err
 		}, cpu.ErrInvalidOptions},
 		{"short frame", func() error {
 			return d.StackMean(context.Background(), make([]float32, 2), nil, [][]float32{{1}}, nil, nil, 2)

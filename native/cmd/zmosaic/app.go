@@ -35,6 +35,7 @@ var commands = []command{
 	{"synth", synthCommand},
 	{"demo", demoCommand},
 	{"compare", compareCommand},
+	{"gpu", gpuCommand},
 	{"version", versionCommand},
 }
 
@@ -117,6 +118,12 @@ func (a *app) t(key string, params map[string]any) string { return a.loc.T(key, 
 func (a *app) errorf(key string, params map[string]any) {
 	a.clearBar()
 	fmt.Fprintln(a.stderr, "zmosaic: "+a.t(key, params))
+}
+
+// warnf prints a localised warning line; warnings are shown even with --quiet.
+func (a *app) warnf(key string, params map[string]any) {
+	a.clearBar()
+	fmt.Fprintln(a.stderr, a.t("level_warn", nil)+": "+a.t(key, params))
 }
 
 // infof prints a localised information line unless --quiet.

@@ -29,6 +29,7 @@ func stackCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 	fs.StringVar(&opt.HDU, "hdu", def.HDU, a.t("flag_hdu", nil))
 	budget := fs.String("mem-budget", pipeline.FormatSizeFlag(def.MemBudget), a.t("flag_mem_budget", nil))
 	fs.IntVar(&opt.Workers, "workers", 0, a.t("flag_workers", nil))
+	cf := addComputeFlags(a, fs, true)
 	fs.BoolVar(&opt.SkipBad, "skip-bad", def.SkipBad, a.t("flag_skip_bad", nil))
 	report := fs.String("report", "", a.t("flag_report", nil))
 	noPreview := fs.Bool("no-preview", false, a.t("flag_no_preview", nil))
@@ -47,6 +48,11 @@ func stackCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 			return exitUsage
 		}
 		opt.MemBudget = b
+		c, ok := cf.options(a, "stack")
+		if !ok {
+			return exitUsage
+		}
+		opt.Compute = c
 		if err := opt.Validate(); err != nil {
 			a.errorf("usage_error", map[string]any{"command": "stack", "error": err.Error()})
 			return exitUsage
@@ -112,6 +118,10 @@ func (a *app) stack(files []string, out string, opt pipeline.StackOptions, stret
 		"rejected_low_pct": rep.Rejection.LowPercent, "rejected_high_pct": rep.Rejection.HighPercent,
 		"peak_mb": float64(rep.PeakRSSBytes) / (1 << 20),
 	})
+	if n := res.Compute.ForcedFallbacks; n > 0 {
+		// --backend gpu never falls back silently: the count closes the run, even with --quiet.
+		a.warnf("gpu_forced_fallback_summary", map[string]any{"count": n})
+	}
 	if skipped := len(res.Frames) - res.Used; skipped > 0 {
 		a.errorf("stack_skipped_summary", map[string]any{"skipped": skipped})
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/zmosaic/zmosaic/native/gpu" // registers the WebGPU backends (Vulkan, Metal, DX12)
 )
 
 func main() {
