@@ -31,9 +31,11 @@ lint:
 wasm-check:
 	GOOS=js GOARCH=wasm $(GO) build $(WASMPKG)
 
-## bench: kernel benchmarks, then the stack throughput against Siril on the same frames
+## bench: kernel benchmarks (CPU; GPU vs CPU in the same benchmark), then end to end:
+## zmosaic CPU vs GPU vs Siril on the same frames, printed as ratios
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./cpu/ ./pipeline/
+	$(GO) test -run '^$$' -bench 'GPUStackBand|Percentile|Stretch' -benchtime 3x ./compute/gpu/
 	./scripts/bench-stack.sh
 
 ## memcheck: the 64 × 2048² float32 stack under --mem-budget 256MiB, measured by /usr/bin/time -v

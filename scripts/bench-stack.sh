@@ -34,11 +34,26 @@ best_of() {
 }
 rms() { "$ZM" compare --fit --cfa GRBG "$1" "$dir/truth.fits" | sed 's/.*"rms":\([0-9.eE+-]*\).*/\1/'; }
 
-zm_cmd=("$ZM" stack "$dir/lights" -o "$dir/zmosaic.fits" --reject winsor --kappa-low 3 --kappa-high 3 --norm none --weight none --no-preview --quiet)
+zm_cmd=("$ZM" stack "$dir/lights" -o "$dir/zmosaic.fits" --reject winsor --kappa-low 3 --kappa-high 3 --norm none --weight none --no-preview --quiet --backend cpu)
 zm_t=$(best_of "${zm_cmd[@]}")
 zm_rss=$( { /usr/bin/time -f '%M' "${zm_cmd[@]}" >/dev/null; } 2>&1 | tail -1 || echo "?")
 zm_rms=$(rms "$dir/zmosaic.fits")
 printf 'zmosaic  %8.3f s  peak %6s KiB  RMS vs truth %.4f\n' "$zm_t" "$zm_rss" "$zm_rms"
+
+# The same stack through the Runner on the GPU (any adapter: on lavapipe, Vulkan emulated on
+# these same CPU cores, expect it to be slower than the CPU path).
+if "$ZM" gpu --json >/dev/null 2>&1; then
+	gpu_cmd=("${zm_cmd[@]}")
+	gpu_cmd[${#gpu_cmd[@]} - 1]=gpu
+	gpu_cmd[4]="$dir/zmosaic_gpu.fits"
+	gpu_t=$(best_of "${gpu_cmd[@]}")
+	gpu_rms=$(rms "$dir/zmosaic_gpu.fits")
+	adapter=$("$ZM" gpu --json | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' | head -1)
+	printf 'zmosaic --backend gpu %8.3f s  RMS vs truth %.4f  (%s)\n' "$gpu_t" "$gpu_rms" "$adapter"
+	printf 'ratio gpu/cpu time %.3f (above 1 = the GPU path is slower)\n' "$(echo "$gpu_t / $zm_t" | bc -l)"
+else
+	echo "no GPU adapter: skipping the --backend gpu run (apt-get install mesa-vulkan-drivers for lavapipe)"
+fi
 
 if ! command -v siril-cli >/dev/null; then
 	echo "siril-cli not found: install Siril (apt-get install siril) to get the ratio"
