@@ -27,7 +27,11 @@
 // so a result depends only on the samples, never on scheduling. Products that are
 // added to a sum are written float64(a*b) where it matters: the explicit
 // conversion forbids the compiler from fusing them into an FMA, which it may
-// do on arm64, so results are the same on every architecture.
+// do on arm64, so results are the same on every architecture. The fast paths
+// of StackBand (sorting networks, the MAD by bisection, sums made while
+// gathering the samples) reorder or skip work but never change an operation
+// or a summation order: TestStackBandGoldenHashes pins the outputs bit for
+// bit (on amd64, 386 and wasm alike).
 //
 // # Concurrency and determinism
 //

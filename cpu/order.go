@@ -2,13 +2,16 @@ package cpu
 
 import (
 	"cmp"
+	"math"
 	"math/bits"
 	"slices"
 )
 
-// insertionLimit is the sample count up to which per-pixel sorts use insertion
-// sort: for the usual 8–64 frames it beats pdqsort's setup cost, and it is the
-// same simple loop a shader would run. Larger stacks use slices.Sort.
+// insertionLimit is the sample count up to which sortSamples uses insertion
+// sort; larger stacks use slices.Sort. Per-pixel sorts of 18..256 samples
+// normally run a sorting network instead (sortnet.go), but sortSamples stays
+// the exact original algorithm: it still sorts the pixels holding a −0, whose
+// tie order it decides.
 const insertionLimit = 64
 
 // sortSamples sorts s ascending. s holds no NaN.
@@ -74,37 +77,72 @@ func sortedMedian(s []float64) float64 {
 	return 0.5 * (s[n/2-1] + s[n/2])
 }
 
-// sortedMAD is median(|s−m|) for sorted s and its median m, in O(n): the
-// deviations left of m grow leftwards and those right of m grow rightwards, so
-// merging the two runs yields them in order without a second sort. m−s[i]
-// equals |s[i]−m| exactly (IEEE subtraction is antisymmetric).
+// sortedMAD is median(|s−m|) for sorted s and its median m, in O(log n).
+// The deviations left of m, A[t] = m − s[p−1−t], grow leftwards and those
+// right of m, B[t] = s[p+t] − m, grow rightwards (p is the first index with
+// s[p] >= m), so the deviations in order are the merge of two ascending runs;
+// m−s[i] equals |s[i]−m| exactly (IEEE subtraction is antisymmetric).
+//
+// The median of the deviations needs their order statistics k = ⌊(n−1)/2⌋
+// (and k+1 for even n). The k+1 smallest deviations are A[:i] and B[:k+1−i]
+// for the smallest i with A[i] >= B[k−i] (the classic selection in two sorted
+// arrays), found by bisection; then order statistic k is max(A[i−1],
+// B[k−i]) and k+1 is min(A[i], B[k+1−i]), a missing element counting as
+// −Inf in a max and +Inf in a min. An order statistic's value does not
+// depend on how ties are split between the runs, so this is exactly the value
+// of merging the runs step by step (the original code, and a loop a shader
+// may prefer); only a zero deviation's sign can differ, and a zero MAD is
+// treated as zero either way (rejectWinsor then falls back to the standard
+// deviation). Merging costs O(n) data-dependent branches that mispredict half
+// the time on noisy data; the bisection takes about log2(n) steps.
 func sortedMAD(s []float64, m float64) float64 {
 	n := len(s)
 	p := n / 2 // first index with s[p] >= m: true for both parities
 	for p > 0 && s[p-1] >= m {
 		p--
 	}
-	l, r := p-1, p
-	k1, k2 := (n-1)/2, n/2
-	var d1, d2 float64
-	for k := 0; k <= k2; k++ {
-		var d float64
-		if r >= n || (l >= 0 && m-s[l] <= s[r]-m) {
-			d = m - s[l]
-			l--
-		} else {
-			d = s[r] - m
-			r++
-		}
-		if k == k1 {
-			d1 = d
-		}
-		d2 = d
+	nb := n - p // len(A) = p, len(B) = nb
+	k := (n - 1) / 2
+	// The answer lies in [lo, hi] and the test holds at hi (A[p] = +Inf,
+	// B[−1] = −Inf), so it is only evaluated below hi, where it reads
+	// 0 <= t < p and 0 <= k−t < nb. Branch-free bisection (candidates
+	// [i, i+c)): the step is a 0/1 count, not a jump that mispredicts half
+	// the time.
+	lo, hi := max(0, k+1-nb), min(k+1, p)
+	i, c := lo, hi-lo+1
+	for c > 1 {
+		half := c / 2
+		t := i + half - 1
+		i += half * b2i(m-s[p-1-t] < s[p+k-t]-m) // A[t] < B[k−t]: answer > t
+		c -= half
 	}
-	if k1 == k2 {
+	j := k + 1 - i
+	d1 := math.Inf(-1)
+	if i > 0 {
+		d1 = m - s[p-i]
+	}
+	if j > 0 {
+		d1 = max(d1, s[p+j-1]-m)
+	}
+	if n%2 == 1 {
 		return d1
 	}
+	d2 := math.Inf(1)
+	if i < p {
+		d2 = m - s[p-1-i]
+	}
+	if j < nb {
+		d2 = min(d2, s[p+j]-m)
+	}
 	return 0.5 * (d1 + d2)
+}
+
+// b2i is 1 for true and 0 for false; the compiler emits SETcc, no branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // selectK reorders a so that a[k] is the value of rank k, a[:k] <= a[k] and

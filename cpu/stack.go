@@ -77,8 +77,14 @@ func CheckBand(dst []float32, kept []uint32, src [][]float32, norm []Affine, wei
 // that pixel weighs its samples equally. A pixel with no kept sample is NaN
 // with kept 0.
 //
-// Allocation: O(Workers·len(src)) scratch per call, none per pixel (stacks of
-// more than 64 frames with linear rejection allocate while sorting).
+// Allocation: O(Workers·max(len(src), 256)) scratch per call, none per pixel
+// (stacks of more than 64 frames with linear rejection allocate while
+// sorting).
+//
+// Speed-ups that reorder or skip work (sorting networks, bisection for the
+// MAD, sums made during the gather) are written so that every result stays
+// bit-identical to the straightforward kernels; TestStackBandGoldenHashes
+// pins the outputs.
 func StackBand(dst []float32, kept []uint32, src [][]float32, norm []Affine, weights []float32, width int, opt StackOptions) StackStats {
 	if err := opt.Validate(); err != nil {
 		return StackStats{Err: err}
@@ -116,13 +122,21 @@ func StackBand(dst []float32, kept []uint32, src [][]float32, norm []Affine, wei
 // pixelScratch is one goroutine's per-pixel working memory.
 type pixelScratch struct {
 	v, w []float64 // valid samples and their weights, frame order
-	s    []float64 // sorted copy of v
+	s    []float64 // sorted copy of v; len >= netMaxLen for networkSort
 	t, u []float64 // winsor: partial sums of the deviations (len n+1)
 	idx  []int32   // linear: position in v of s[k]
 	keep []bool    // linear: keep flag per position in v
 	opt  StackOptions
 	kl   float64
 	kh   float64
+	// negZero is set by gather when the pixel holds a −0 sample: its sort
+	// must then keep the original algorithm's tie order (see sortnet.go).
+	negZero bool
+	// meanAll is the mean combination of all valid samples, summed by gather
+	// while it loads them: the same additions, in the same frame order, that
+	// combineRange makes when nothing was rejected (most pixels), so that
+	// pass over the samples is skipped.
+	meanAll float64
 }
 
 // pixelResult is what one pixel's rejection + combination produced.
@@ -136,7 +150,7 @@ type pixelResult struct {
 func stackRows(dst []float32, kept []uint32, src [][]float32, norm []Affine, weights []float32, j0, j1 int, opt StackOptions) StackStats {
 	n := len(src)
 	sc := &pixelScratch{
-		v: make([]float64, n), w: make([]float64, n), s: make([]float64, n),
+		v: make([]float64, n), w: make([]float64, n), s: make([]float64, max(n, netMaxLen)),
 		opt: opt, kl: float64(opt.KappaLow), kh: float64(opt.KappaHigh),
 	}
 	if opt.Reject == RejectWinsor {
@@ -174,10 +188,13 @@ func stackRows(dst []float32, kept []uint32, src [][]float32, norm []Affine, wei
 }
 
 // gather loads pixel j's valid samples, normalised, into sc.v/sc.w in frame
-// order and returns their count.
+// order and returns their count. On the way it sets sc.negZero and sums
+// sc.meanAll (the three sums are independent chains, so they cost little
+// next to the loads).
 func (sc *pixelScratch) gather(src [][]float32, norm []Affine, weights []float32, j int) int {
 	n := 0
-	sw := 0.0
+	var sw, swx, sx float64
+	negZero := false
 	for i, f := range src {
 		x := f[j]
 		if !finite32(x) {
@@ -191,6 +208,9 @@ func (sc *pixelScratch) gather(src [][]float32, norm []Affine, weights []float32
 				continue
 			}
 		}
+		if v == 0 && math.Signbit(v) {
+			negZero = true
+		}
 		wt := 1.0
 		if weights != nil {
 			wt = float64(weights[i])
@@ -198,8 +218,12 @@ func (sc *pixelScratch) gather(src [][]float32, norm []Affine, weights []float32
 		sc.v[n] = v
 		sc.w[n] = wt
 		sw += wt
+		swx += float64(wt * v)
+		sx += v
 		n++
 	}
+	sc.negZero = negZero
+	sc.meanAll = meanOf(sw, swx, sx, n)
 	if sw <= 0 {
 		// All weights zero: a pixel covered only by zero-weight frames still has
 		// data; weigh its samples equally rather than dividing by zero.
@@ -210,11 +234,33 @@ func (sc *pixelScratch) gather(src [][]float32, norm []Affine, weights []float32
 	return n
 }
 
-// sorted copies the n valid samples to sc.s and sorts them.
+// meanOf finishes a mean combination from its sums over cnt samples: Σw·v/Σw,
+// or the unweighted Σv/cnt when Σw is 0, or NaN without samples. (When
+// gather resets all-zero weights to 1, combineRange's Σw·v and Σw become Σv
+// and cnt exactly, so meanAll's Σv/cnt is what it would compute.)
+func meanOf(sw, swx, sx float64, cnt int) float64 {
+	switch {
+	case cnt == 0:
+		return math.NaN()
+	case sw > 0:
+		return swx / sw
+	default:
+		return sx / float64(cnt)
+	}
+}
+
+// sorted copies the n valid samples to sc.s and sorts them: with a sorting
+// network from netMinLen to netMaxLen samples, else (or when a −0 makes the
+// tie order matter) with sortSamples. Both give the same sorted samples.
 func (sc *pixelScratch) sorted(n int) []float64 {
 	s := sc.s[:n]
 	copy(s, sc.v[:n])
-	sortSamples(s)
+	switch {
+	case sc.negZero || n < netMinLen || n > netMaxLen:
+		sortSamples(s)
+	default:
+		networkSort((*[netMaxLen]float64)(sc.s), sortingNetwork(n))
+	}
 	return s
 }
 
@@ -223,11 +269,23 @@ func (sc *pixelScratch) rejectNone(n int) pixelResult {
 	if n == 0 {
 		return pixelResult{value: math.NaN()}
 	}
-	var s []float64
-	if sc.opt.Combine != CombineMean {
+	return pixelResult{value: sc.combineKept(n, nil, 0, n), kept: n}
+}
+
+// combineKept combines the kept run s[a:b] of the n sorted samples (s may be
+// nil for mean). With nothing rejected, mean is gather's meanAll, and s is
+// sorted here when nil (rejectNone sorts only for median, min and max).
+func (sc *pixelScratch) combineKept(n int, s []float64, a, b int) float64 {
+	if sc.opt.Combine == CombineMean {
+		if a == 0 && b == n {
+			return sc.meanAll
+		}
+		return sc.combineRange(n, nil, s[a], s[b-1])
+	}
+	if s == nil {
 		s = sc.sorted(n)
 	}
-	return pixelResult{value: sc.combineRange(n, s, math.Inf(-1), math.Inf(1)), kept: n}
+	return combineSorted(sc.opt.Combine, s[a:b])
 }
 
 // combineRange combines the samples v with lo <= v <= hi. s is the sorted
@@ -256,14 +314,7 @@ func (sc *pixelScratch) combineRange(n int, s []float64, lo, hi float64) float64
 		sx += v
 		cnt++
 	}
-	switch {
-	case cnt == 0:
-		return math.NaN()
-	case sw > 0:
-		return swx / sw
-	default:
-		return sx / float64(cnt)
-	}
+	return meanOf(sw, swx, sx, cnt)
 }
 
 // combineSorted applies median, min or max to sorted kept samples.

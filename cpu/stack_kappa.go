@@ -58,7 +58,7 @@ func (sc *pixelScratch) rejectKappa(n int) pixelResult {
 	}
 	r := pixelResult{kept: b - a, low: a, high: n - b}
 	if b > a {
-		r.value = sc.combineRange(n, s[a:b], s[a], s[b-1])
+		r.value = sc.combineKept(n, s, a, b)
 	} else {
 		r.value = math.NaN()
 	}

@@ -109,7 +109,11 @@ func (sc *pixelScratch) rejectLinear(n int) pixelResult {
 	}
 	res := pixelResult{kept: cnt, low: low, high: high}
 	if sc.opt.Combine == CombineMean {
-		res.value = sc.meanMasked(n, keep)
+		if cnt == n {
+			res.value = sc.meanAll // nothing rejected: gather made these sums
+		} else {
+			res.value = sc.meanMasked(n, keep)
+		}
 		return res
 	}
 	// Compact the kept samples, still ascending, for median/min/max.
@@ -138,12 +142,5 @@ func (sc *pixelScratch) meanMasked(n int, keep []bool) float64 {
 		sx += v
 		cnt++
 	}
-	switch {
-	case cnt == 0:
-		return math.NaN()
-	case sw > 0:
-		return swx / sw
-	default:
-		return sx / float64(cnt)
-	}
+	return meanOf(sw, swx, sx, cnt)
 }

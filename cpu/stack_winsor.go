@@ -111,7 +111,7 @@ func (sc *pixelScratch) rejectWinsor(n int) pixelResult {
 		a, b = na, nb
 	}
 	return pixelResult{
-		value: sc.combineRange(n, s[a:b], s[a], s[b-1]),
+		value: sc.combineKept(n, s, a, b),
 		kept:  b - a,
 		low:   a,
 		high:  n - b,
@@ -140,19 +140,23 @@ func huberSigma(k, c1, c2 []float64, m, sigma float64) float64 {
 	n := len(k)
 	p := n / 2
 	c1[p], c2[p] = 0, 0
-	s1, s2 := 0.0, 0.0
-	for j := p - 1; j >= 0; j-- {
-		d := k[j] - m
-		s1 += d
-		s2 += float64(d * d)
-		c1[j], c2[j] = s1, s2
+	// The leftward and rightward partial sums are independent chains of
+	// additions; running them in one loop lets the CPU overlap their
+	// latencies. Each chain still adds in the order documented above.
+	var l1, l2, r1, r2 float64
+	for t := range p { // n−p >= p: the right run is as long or one longer
+		dl := k[p-1-t] - m
+		dr := k[p+t] - m
+		l1 += dl
+		l2 += float64(dl * dl)
+		r1 += dr
+		r2 += float64(dr * dr)
+		c1[p-1-t], c2[p-1-t] = l1, l2
+		c1[p+t+1], c2[p+t+1] = r1, r2
 	}
-	s1, s2 = 0, 0
-	for j := p; j < n; j++ {
-		d := k[j] - m
-		s1 += d
-		s2 += float64(d * d)
-		c1[j+1], c2[j+1] = s1, s2
+	if n > 2*p {
+		d := k[n-1] - m
+		c1[n], c2[n] = r1+d, r2+float64(d*d)
 	}
 	inv := 1 / float64(n)
 	bessel := float64(n) / float64(n-1)
