@@ -35,7 +35,7 @@ wasm-check:
 ## zmosaic CPU vs GPU vs Siril on the same frames, printed as ratios
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./cpu/ ./pipeline/
-	$(GO) test -run '^$$' -bench 'GPUStackBand|Percentile|Stretch' -benchtime 3x ./compute/gpu/
+	$(GO) test -run '^$$' -bench 'GPUStackBand|Percentile|Stretch' -benchtime 3x ./compute/gpu/ | awk -f scripts/bench-ratios.awk
 	./scripts/bench-stack.sh
 
 ## memcheck: the 64 × 2048² float32 stack under --mem-budget 256MiB, measured by /usr/bin/time -v
