@@ -16,4 +16,10 @@
 // failures after three halvings, compile or validation errors, a lost device) runs the work on
 // the CPU, keeps the chunks already finished, and says why. Results do not depend on the
 // chunking; GPU and CPU agree within the tolerances package gpu documents.
+//
+// # Operations
+//
+// StackBand (all rejection and combine methods, chunked by rows), Percentiles and StretchNRGBA
+// (exact on the GPU; not chunked by the Runner, the device splits them itself). Each operation
+// has its own entry in Report: backend used, chunks on GPU and CPU, fallbacks with reasons, time.
 package compute

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"context"
+	"image"
 
 	"github.com/gogpu/wgpu"
 
@@ -15,6 +16,12 @@ type Device interface {
 	// StackBand computes what cpu.StackBand computes, on the GPU, within the tolerance the
 	// device documents; errors wrap the sentinels of package gpu.
 	StackBand(ctx context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions) (cpu.StackStats, error)
+	// Percentiles computes what cpu.Percentiles computes, bit for bit (a zero may be +0 where
+	// the CPU gives −0), streaming inputs larger than a buffer itself.
+	Percentiles(ctx context.Context, x []float32, ps ...float64) ([]float64, error)
+	// StretchNRGBA computes what cpu.StretchNRGBA computes, byte for byte; invalid arguments
+	// are errors.
+	StretchNRGBA(ctx context.Context, pix []float32, width, height, channels int, opt cpu.StretchOptions) (*image.NRGBA, error)
 	// MaxFrames is how many samples per pixel the rejection kernels hold.
 	MaxFrames() int
 	Info() gpu.Info

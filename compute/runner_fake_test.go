@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -28,10 +29,17 @@ type fakeDevice struct {
 	// mark adds this to every kept count the fake writes, so tests see which rows it did.
 	mark uint32
 
-	calls  int
-	rows   []int // rows asked of each call, failed ones included
-	lost   bool
-	closed bool
+	// failOp returns the error of the call-th call (1-based) of a whole operation ("percentiles",
+	// "stretch"); nil computes.
+	failOp func(op string, call int) error
+	// flip, when set, changes whole operations' results so tests see which backend answered.
+	flip bool
+
+	calls   int
+	rows    []int          // rows asked of each call, failed ones included
+	opCalls map[string]int // calls of each whole operation, failed ones included
+	lost    bool
+	closed  bool
 }
 
 func (f *fakeDevice) StackBand(_ context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions) (cpu.StackStats, error) {
@@ -53,6 +61,55 @@ func (f *fakeDevice) StackBand(_ context.Context, dst []float32, kept []uint32, 
 		kept[i] += f.mark
 	}
 	return st, st.Err
+}
+
+// whole counts a call of a whole operation and returns its injected error.
+func (f *fakeDevice) whole(op string) error {
+	if f.opCalls == nil {
+		f.opCalls = map[string]int{}
+	}
+	f.opCalls[op]++
+	if f.lost {
+		return fmt.Errorf("fake: %w (earlier failure)", gpu.ErrDeviceLost)
+	}
+	if f.failOp != nil {
+		if err := f.failOp(op, f.opCalls[op]); err != nil {
+			if isLost(err) {
+				f.lost = true
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeDevice) Percentiles(_ context.Context, x []float32, ps ...float64) ([]float64, error) {
+	if err := f.whole("percentiles"); err != nil {
+		return nil, err
+	}
+	out := cpu.Percentiles(x, ps...)
+	if f.flip {
+		for i := range out {
+			out[i] = -out[i]
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeDevice) StretchNRGBA(_ context.Context, pix []float32, width, height, channels int, opt cpu.StretchOptions) (*image.NRGBA, error) {
+	if err := f.whole("stretch"); err != nil {
+		return nil, err
+	}
+	img := cpu.StretchNRGBA(pix, width, height, channels, opt)
+	if img == nil {
+		return nil, errors.New("fake: invalid stretch arguments")
+	}
+	if f.flip {
+		for i := range img.Pix {
+			img.Pix[i] ^= 0xff
+		}
+	}
+	return img, nil
 }
 
 func isLost(err error) bool { return err != nil && errors.Is(err, gpu.ErrDeviceLost) }

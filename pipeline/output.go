@@ -2,13 +2,16 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/zmosaic/zmosaic/astro/fits"
+	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 )
 
@@ -58,12 +61,30 @@ func WriteCount(name string, img *fits.Image, kept []uint32) error {
 }
 
 // WritePreview writes an asinh-stretched 8-bit PNG of img (RGBA, transparent where there is no
-// data), through a temporary file renamed into place.
+// data), through a temporary file renamed into place. It stretches on the CPU; WritePreviewWith
+// lets a Runner choose the GPU.
 func WritePreview(name string, img *fits.Image, opt cpu.StretchOptions) error {
+	return WritePreviewWith(context.Background(), nil, name, img, opt)
+}
+
+// WritePreviewWith is WritePreview with the stretch run by r (reported as the "stretch"
+// operation, on the GPU when r has one, with r's fallbacks). Both backends give the same bytes.
+// A nil r stretches on the CPU.
+func WritePreviewWith(ctx context.Context, r *compute.Runner, name string, img *fits.Image, opt cpu.StretchOptions) error {
 	if err := opt.Validate(); err != nil {
-		return err
+		return fmt.Errorf("pipeline: preview: %w", err)
 	}
-	rgba := cpu.StretchNRGBA(img.Pix, img.Width, img.Height, img.Channels, opt)
+	var rgba *image.NRGBA
+	if r == nil {
+		if rgba = cpu.StretchNRGBA(img.Pix, img.Width, img.Height, img.Channels, opt); rgba == nil {
+			return fmt.Errorf("pipeline: preview of %d×%d×%d with %d samples: %w", img.Width, img.Height, img.Channels, len(img.Pix), cpu.ErrShape)
+		}
+	} else {
+		var err error
+		if rgba, err = r.StretchNRGBA(ctx, img.Pix, img.Width, img.Height, img.Channels, opt); err != nil {
+			return fmt.Errorf("pipeline: preview: %w", err)
+		}
+	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, rgba); err != nil {
 		return fmt.Errorf("pipeline: %s: %w", name, err)

@@ -62,10 +62,32 @@ type StackResult struct {
 }
 
 // Stack combines aligned frames of one shape with rejection, weights and normalisation, within
-// opt.MemBudget. The inputs are only read. It stops between bands when ctx is cancelled.
+// opt.MemBudget. The inputs are only read. It stops between bands when ctx is cancelled. It
+// opens a Runner from opt.Compute for the run and closes it; StackWith keeps one open for the
+// work that follows (the preview).
 func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hooks) (*StackResult, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
+	}
+	// The Runner decides GPU or CPU and says why (stack_using_gpu or stack_using_cpu, fallbacks).
+	runner := compute.NewRunner(ctx, opt.Compute, hooks.Events)
+	res, err := StackWith(ctx, runner, srcs, opt, hooks)
+	_ = runner.Close() // only releases the device; the results are already in res
+	if res != nil {
+		res.Compute = runner.Summary()
+	}
+	return res, err
+}
+
+// StackWith is Stack with the caller's Runner (opened from opt.Compute, or any other), which
+// it leaves open: the caller closes it. res.Compute is the Runner's summary when the stack
+// ends; work run afterwards on the same Runner shows in a later runner.Summary().
+func StackWith(ctx context.Context, runner *compute.Runner, srcs []FrameSource, opt StackOptions, hooks Hooks) (*StackResult, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if runner == nil {
+		return nil, errors.New("pipeline: StackWith needs a Runner (Stack opens one)")
 	}
 	if len(srcs) == 0 {
 		return nil, errors.New("pipeline: no input frames")
@@ -123,10 +145,7 @@ func Stack(ctx context.Context, srcs []FrameSource, opt StackOptions, hooks Hook
 	t0 = time.Now()
 	img := &fits.Image{Width: w, Height: h, Channels: nc, Pix: make([]float32, w*h*nc)}
 	res.Kept = make([]uint32, len(img.Pix))
-	// The Runner decides GPU or CPU and says why (stack_using_gpu or stack_using_cpu, fallbacks).
-	runner := compute.NewRunner(ctx, opt.Compute, hooks.Events)
 	err = combineBands(ctx, runner, frames, img, res, norm, weights, opt, plan, workers, hooks)
-	_ = runner.Close() // only releases the device; the results are already in img
 	res.Compute = runner.Summary()
 	if err != nil {
 		return nil, err

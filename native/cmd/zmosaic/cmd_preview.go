@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/zmosaic/zmosaic/astro/fits"
+	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 	"github.com/zmosaic/zmosaic/pipeline"
 )
@@ -24,6 +25,7 @@ func previewCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 	out := fs.StringP("output", "o", "", a.t("flag_output_png", nil))
 	hdu := fs.String("hdu", "", a.t("flag_hdu", nil))
 	stretch := addStretchFlags(a, fs)
+	cf := addComputeFlags(a, fs, true)
 	return func(args []string) int {
 		if len(args) != 1 {
 			a.errorf("usage_preview_needs", nil)
@@ -31,6 +33,10 @@ func previewCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 		}
 		if err := stretch.Validate(); err != nil {
 			a.errorf("usage_error", map[string]any{"command": "preview", "error": err.Error()})
+			return exitUsage
+		}
+		c, ok := cf.options(a, "preview")
+		if !ok {
 			return exitUsage
 		}
 		dst := *out
@@ -42,11 +48,18 @@ func previewCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 			a.errorf("read_failed", map[string]any{"file": args[0], "error": err.Error()})
 			return exitFailure
 		}
-		if err := pipeline.WritePreview(dst, img, *stretch); err != nil {
+		// Opened after the input is read: a missing file should not cost a device start.
+		runner := compute.NewRunner(a.ctx, c, a.event)
+		defer runner.Close()
+		if err := pipeline.WritePreviewWith(a.ctx, runner, dst, img, *stretch); err != nil {
 			a.errorf("write_failed", map[string]any{"file": dst, "error": err.Error()})
 			return exitFailure
 		}
 		a.infof("wrote_file", map[string]any{"file": dst})
+		if n := runner.ForcedFallbacks(); n > 0 {
+			// As for stack: --backend gpu never falls back silently.
+			a.warnf("gpu_forced_fallback_summary", map[string]any{"count": n})
+		}
 		return exitOK
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 	"github.com/zmosaic/zmosaic/pipeline"
 )
@@ -86,14 +87,25 @@ func (a *app) stack(files []string, out string, opt pipeline.StackOptions, stret
 		srcs[i] = pipeline.DiskFrame(f)
 	}
 	a.infof("stack_inputs", map[string]any{"frames": len(files), "budget": pipeline.FormatSize(opt.MemBudget)})
-	res, err := pipeline.Stack(a.ctx, srcs, opt, pipeline.Hooks{Events: a.event, Progress: a.progressFunc()})
+	// One Runner for the stack and the preview: one device, one set of decisions and fallbacks
+	// (a device lost while stacking is not tried again for the preview), one summary.
+	runner := compute.NewRunner(a.ctx, opt.Compute, a.event)
+	defer runner.Close()
+	res, err := pipeline.StackWith(a.ctx, runner, srcs, opt, pipeline.Hooks{Events: a.event, Progress: a.progressFunc()})
 	rep := &pipeline.Report{Software: "zmosaic " + pipeline.Version, Command: "stack", Options: opt}
 	if res != nil {
 		rep = pipeline.NewStackReport(res, opt)
 	}
 	rep.Started = start
 	if err == nil {
-		err = a.writeStackOutputs(res, out, stretch, preview, count, rep)
+		err = a.writeStackOutputs(runner, res, out, stretch, preview, count, rep)
+	}
+	// The summary again, now with the preview's stretch (rep.Compute points at res.Compute).
+	sum := runner.Summary()
+	if res != nil {
+		res.Compute = sum
+	} else {
+		rep.Compute = &sum
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	rep.PeakRSSBytes = peakRSS()
@@ -118,7 +130,7 @@ func (a *app) stack(files []string, out string, opt pipeline.StackOptions, stret
 		"rejected_low_pct": rep.Rejection.LowPercent, "rejected_high_pct": rep.Rejection.HighPercent,
 		"peak_mb": float64(rep.PeakRSSBytes) / (1 << 20),
 	})
-	if n := res.Compute.ForcedFallbacks; n > 0 {
+	if n := sum.ForcedFallbacks; n > 0 {
 		// --backend gpu never falls back silently: the count closes the run, even with --quiet.
 		a.warnf("gpu_forced_fallback_summary", map[string]any{"count": n})
 	}
@@ -128,7 +140,7 @@ func (a *app) stack(files []string, out string, opt pipeline.StackOptions, stret
 	return exitOK
 }
 
-func (a *app) writeStackOutputs(res *pipeline.StackResult, out string, stretch cpu.StretchOptions, preview, count bool, rep *pipeline.Report) error {
+func (a *app) writeStackOutputs(runner *compute.Runner, res *pipeline.StackResult, out string, stretch cpu.StretchOptions, preview, count bool, rep *pipeline.Report) error {
 	t0 := time.Now()
 	a.progressFunc()("write", 0, 1)
 	if err := fitsWrite(out, res); err != nil {
@@ -142,15 +154,17 @@ func (a *app) writeStackOutputs(res *pipeline.StackResult, out string, stretch c
 		}
 		rep.Outputs = append(rep.Outputs, p)
 	}
+	a.progressFunc()("write", 1, 1)
+	rep.Phases = append(rep.Phases, pipeline.PhaseTiming{Name: "write", Backend: "cpu", Seconds: time.Since(t0).Seconds()})
 	if preview {
+		t0 = time.Now()
 		p := pipeline.PreviewPath(out)
-		if err := pipeline.WritePreview(p, res.Image, stretch); err != nil {
+		if err := pipeline.WritePreviewWith(a.ctx, runner, p, res.Image, stretch); err != nil {
 			return err
 		}
 		rep.Outputs = append(rep.Outputs, p)
+		rep.Phases = append(rep.Phases, pipeline.PhaseTiming{Name: "preview", Backend: opBackend(runner, "stretch"), Seconds: time.Since(t0).Seconds()})
 	}
-	a.progressFunc()("write", 1, 1)
-	rep.Phases = append(rep.Phases, pipeline.PhaseTiming{Name: "write", Backend: "cpu", Seconds: time.Since(t0).Seconds()})
 	for _, o := range rep.Outputs {
 		a.infof("wrote_file", map[string]any{"file": o})
 	}
@@ -167,4 +181,15 @@ func fitsWrite(out string, res *pipeline.StackResult) error {
 		}
 	}
 	return pipeline.WriteStackFITS(out, res)
+}
+
+// opBackend is where the Runner ran an operation ("gpu", "cpu" or "gpu+cpu"); "cpu" when it
+// never ran.
+func opBackend(r *compute.Runner, op string) string {
+	for _, o := range r.Report() {
+		if o.Op == op {
+			return o.Backend
+		}
+	}
+	return "cpu"
 }

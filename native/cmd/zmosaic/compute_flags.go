@@ -56,7 +56,7 @@ func parseFaults(s string) (gpu.Faults, error) {
 	return f, nil
 }
 
-// computeFlags are --backend and --gpu-budget, shared by stack and gpu.
+// computeFlags are --backend and --gpu-budget, shared by stack, preview and gpu.
 type computeFlags struct {
 	backend, budget *string
 }

@@ -170,6 +170,7 @@ func TestStackRefusesBadInputAndWritesNothing(t *testing.T) {
 }
 
 func TestPreviewWritesAPNG(t *testing.T) {
+	quietVulkan(t) // auto opens the adapter to decide
 	in := sharedData(t, "ngc1316o.fits")
 	out := filepath.Join(t.TempDir(), "n.png")
 	code, _, stderr := zm(t, "preview", in, "-o", out, "--p-high", "99.5")
