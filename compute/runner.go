@@ -166,15 +166,15 @@ func (r *Runner) Budget() int64 {
 	return r.budget
 }
 
-// Plan is how a band of frames×width×rows would be cut for the GPU now. Without a device it
-// has RowsPerChunk 0.
+// Plan is how a band of frames×width×rows would be cut for the GPU now, for the default
+// stacking options (a rejection: no frame blocks). Without a device it has RowsPerChunk 0.
 func (r *Runner) Plan(frames, width, rows int) ChunkPlan {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dev == nil {
-		return PlanChunks(frames, width, rows, 0, 0)
+		return PlanChunks(frames, width, rows, 0, 0, false)
 	}
-	return PlanChunks(frames, width, rows, r.budget, r.bufCap)
+	return PlanChunks(frames, width, rows, r.budget, r.bufCap, false)
 }
 
 // OpReport is what one kind of operation did over a run.

@@ -16,6 +16,9 @@ type Device interface {
 	// StackBand computes what cpu.StackBand computes, on the GPU, within the tolerance the
 	// device documents; errors wrap the sentinels of package gpu.
 	StackBand(ctx context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions) (cpu.StackStats, error)
+	// StackBandBlocks is StackBand for kernels that stream frames (see streams), uploading
+	// framesPerBlock frames at a time; same bits as StackBand.
+	StackBandBlocks(ctx context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions, framesPerBlock int) (cpu.StackStats, error)
 	// Percentiles computes what cpu.Percentiles computes, bit for bit (a zero may be +0 where
 	// the CPU gives −0), streaming inputs larger than a buffer itself.
 	Percentiles(ctx context.Context, x []float32, ps ...float64) ([]float64, error)

@@ -35,11 +35,12 @@ type fakeDevice struct {
 	// flip, when set, changes whole operations' results so tests see which backend answered.
 	flip bool
 
-	calls   int
-	rows    []int          // rows asked of each call, failed ones included
-	opCalls map[string]int // calls of each whole operation, failed ones included
-	lost    bool
-	closed  bool
+	calls      int
+	blockCalls []int          // framesPerBlock of each StackBandBlocks call
+	rows       []int          // rows asked of each call, failed ones included
+	opCalls    map[string]int // calls of each whole operation, failed ones included
+	lost       bool
+	closed     bool
 }
 
 func (f *fakeDevice) StackBand(_ context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions) (cpu.StackStats, error) {
@@ -110,6 +111,13 @@ func (f *fakeDevice) StretchNRGBA(_ context.Context, pix []float32, width, heigh
 		}
 	}
 	return img, nil
+}
+
+// StackBandBlocks counts as a StackBand call and computes the same (frame blocks keep the
+// summation order, so the CPU reference is the expected result).
+func (f *fakeDevice) StackBandBlocks(ctx context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions, framesPerBlock int) (cpu.StackStats, error) {
+	f.blockCalls = append(f.blockCalls, framesPerBlock)
+	return f.StackBand(ctx, dst, kept, src, norm, weights, width, opt)
 }
 
 func isLost(err error) bool { return err != nil && errors.Is(err, gpu.ErrDeviceLost) }

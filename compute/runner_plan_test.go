@@ -29,7 +29,7 @@ func TestPlanChunks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := PlanChunks(tc.frames, tc.width, tc.rows, tc.budget, tc.capBytes)
+			p := PlanChunks(tc.frames, tc.width, tc.rows, tc.budget, tc.capBytes, false)
 			assert.Equal(t, tc.wantRows, p.RowsPerChunk)
 			assert.Equal(t, tc.wantChunks, p.Chunks)
 			assert.Equal(t, tc.wantBytesPerRow, p.BytesPerRow)
@@ -39,6 +39,30 @@ func TestPlanChunks(t *testing.T) {
 			assert.Equal(t, tc.rows == 0 || tc.wantRows > 0, p.Fits())
 		})
 	}
+}
+
+func TestPlanChunksCutsFramesIntoBlocksWhenARowDoesNotFit(t *testing.T) {
+	const mib = 1 << 20
+	// 5000 frames × 8192 px: one row of all frames is 156 MiB, over a 128 MiB cap.
+	p := PlanChunks(5000, 8192, 100, 256*mib, 128*mib, true)
+	require.Greater(t, p.RowsPerChunk, 0)
+	assert.Greater(t, p.FrameBlocks, 1)
+	assert.GreaterOrEqual(t, p.FramesPerBlock, 8)
+	assert.Equal(t, (5000+p.FramesPerBlock-1)/p.FramesPerBlock, p.FrameBlocks)
+	assert.LessOrEqual(t, p.ChunkBytes, int64(256*mib))
+	assert.LessOrEqual(t, int64(p.FramesPerBlock*p.RowsPerChunk*8192*4), int64(128*mib), "a block fits one buffer")
+	assert.LessOrEqual(t, int64(p.RowsPerChunk*8192*accBytesPerPixel), int64(128*mib), "the accumulators fit one buffer")
+
+	// A kernel that cannot stream (a rejection) gets no plan: the CPU does the work.
+	p = PlanChunks(5000, 8192, 100, 256*mib, 128*mib, false)
+	assert.Equal(t, 0, p.RowsPerChunk)
+	assert.Equal(t, 1, p.FrameBlocks)
+	assert.False(t, p.Fits())
+
+	// Rows that fit whole never use blocks.
+	p = PlanChunks(10, 100, 10, 256*mib, 128*mib, true)
+	assert.Equal(t, 1, p.FrameBlocks)
+	assert.Equal(t, 10, p.FramesPerBlock)
 }
 
 func TestAutoGPUBudgetIsTwiceTheBufferCapAtMostOneGiB(t *testing.T) {

@@ -74,7 +74,13 @@ func (r *Runner) StackBand(ctx context.Context, dst []float32, kept []uint32, sr
 			k = kept[a:z]
 		}
 		t0 := time.Now()
-		st, err := r.dev.StackBand(ctx, dst[a:z], k, sub, norm, weights, width, opt)
+		var st cpu.StackStats
+		var err error
+		if plan.FrameBlocks > 1 {
+			st, err = r.dev.StackBandBlocks(ctx, dst[a:z], k, sub, norm, weights, width, opt, plan.FramesPerBlock)
+		} else {
+			st, err = r.dev.StackBand(ctx, dst[a:z], k, sub, norm, weights, width, opt)
+		}
 		o.GPUSeconds += time.Since(t0).Seconds()
 		if err == nil {
 			addStats(&total, st)
@@ -146,7 +152,7 @@ func (r *Runner) stackPlan(o *OpReport, frames, width, rows int, opt cpu.StackOp
 	case r.disabled[kernelKey(opt)] != "":
 		return ChunkPlan{}, r.disabled[kernelKey(opt)]
 	}
-	plan := PlanChunks(frames, width, rows, r.budget, r.bufCap)
+	plan := PlanChunks(frames, width, rows, r.budget, r.bufCap, streams(opt))
 	dedup := fmt.Sprintf("insufficient:%s:%d:%d", kernelKey(opt), frames, width)
 	// Every rejection and the median sort a pixel's samples in a fixed-size array.
 	sorting := opt.Reject != cpu.RejectNone || opt.Combine == cpu.CombineMedian
@@ -235,6 +241,12 @@ func (r *Runner) cpuRows(ctx context.Context, o *OpReport, b band, y0, y1 int) (
 		return st, fmt.Errorf("compute: %w", st.Err)
 	}
 	return st, nil
+}
+
+// streams reports whether the GPU kernel for opt can take the frames in blocks: without
+// rejection, mean, min and max are running sums and extremes carried in frame order.
+func streams(opt cpu.StackOptions) bool {
+	return opt.Reject == cpu.RejectNone && opt.Combine != cpu.CombineMedian
 }
 
 // kernelKey names the GPU kernel an option set uses: a compile or unsupported error for it

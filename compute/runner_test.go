@@ -172,6 +172,31 @@ func TestRunnerInsufficientMemoryFallsBackBeforeAnyGPUWork(t *testing.T) {
 	}
 }
 
+func TestRunnerStreamsFrameBlocksWhenARowDoesNotFit(t *testing.T) {
+	// 40 frames × 16 px: a row of all frames is 2560 bytes, over a 1000-byte buffer cap, but
+	// one row's accumulators (768 bytes) and blocks of 15 frames (960 bytes) fit.
+	b := newBand(40, 16, 4)
+	var rec recorder
+	fake := newFake(hardware())
+	fake.lim = capLimits(1000)
+	r := NewRunnerWith(t.Context(), Options{Backend: BackendGPU}, rec.sink(), fake.opener())
+	requireSame(t, b.cpu(t, noneOpt()), b.run(t, r, noneOpt()))
+	assert.Equal(t, []int{15, 15, 15, 15}, fake.blockCalls, "one call per row chunk, 15 frames per block")
+	assert.Empty(t, rec.find("gpu_fallback_insufficient_memory"))
+	e := rec.one(t, "gpu_chunking_rows")
+	assert.Equal(t, 3, e.Params["frame_blocks"])
+	assert.Equal(t, 4, r.Report()[0].ChunksGPU)
+
+	// A rejection cannot stream: the same shape goes to the CPU, saying why.
+	rec = recorder{}
+	fake = newFake(hardware())
+	fake.lim = capLimits(1000)
+	r = NewRunnerWith(t.Context(), Options{Backend: BackendGPU}, rec.sink(), fake.opener())
+	requireSame(t, b.cpu(t, cpu.DefaultStackOptions()), b.run(t, r, cpu.DefaultStackOptions()))
+	assert.Empty(t, fake.blockCalls)
+	rec.one(t, "gpu_fallback_insufficient_memory")
+}
+
 func TestRunnerOOMBacksOffThreeTimesThenUsesTheCPU(t *testing.T) {
 	b := newBand(4, 16, 40)
 	want := b.cpu(t, noneOpt())

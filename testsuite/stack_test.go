@@ -343,3 +343,33 @@ func readGolden(name string, b band) (result, error) {
 	r.stats.Samples, _ = img.Header.Int("ZMSAMPL")
 	return r, nil
 }
+
+// TestFrameBlocksGiveTheSameBits: when one row of all frames does not fit the GPU budget, the
+// Runner streams the frames in blocks for the kernels that can (Reject none with mean, min,
+// max). Per-pixel sums are carried between blocks in frame order, so the result is the same
+// bits as the GPU kernel given all frames at once (same backend, other chunking), and within
+// the table of the CPU.
+func TestFrameBlocksGiveTheSameBits(t *testing.T) {
+	if testing.Short() && os.Getenv("ZMOSAIC_REQUIRE_GPU") == "" {
+		t.Skip("GPU cross-check")
+	}
+	d := openGPU(t)
+	b := randomBand(rand.New(rand.NewPCG(8, 9)), 300, 900, 3) // a row of all frames: 1.04 MiB
+	for _, cb := range []cpu.Combine{"mean", "min", "max"} {
+		t.Run(string(cb), func(t *testing.T) {
+			opt := cpu.DefaultStackOptions()
+			opt.Reject, opt.Combine = "none", cb
+			whole, err := gpuStacker(d).run(t.Context(), b, opt)
+			require.NoError(t, err)
+			var chunks int
+			got, err := runnerStackerCounting(t, 1<<20, &chunks).run(t.Context(), b, opt)
+			require.NoError(t, err)
+			assert.Positive(t, chunks, "the GPU did the work, in frame blocks")
+			requireBitIdentical(t, whole, got)
+			ref, err := cpuStacker().run(t.Context(), b, opt)
+			require.NoError(t, err)
+			ulp, _ := compareToReference(t, b, opt, ref, got)
+			t.Logf("frame blocks vs CPU: worst %.2f ulp", ulp)
+		})
+	}
+}

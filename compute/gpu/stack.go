@@ -23,7 +23,7 @@ const (
 // MaxFrames is the largest frame count the sorting kernels (every rejection,
 // and the median) hold per pixel. Beyond it StackBand returns ErrUnsupported
 // for them; mean, min and max without rejection have no frame limit other
-// than the band size.
+// than the band size, and StackBandBlocks lifts that one too.
 func (d *Device) MaxFrames() int { return largeMaxN }
 
 // rejectCode and combineCode map options to the kernels' constants.
@@ -72,8 +72,10 @@ func (d *Device) StackMean(ctx context.Context, dst []float32, kept []uint32, sr
 // are outside this contract.
 //
 // A band must fit the device: N·len(dst)·4 bytes at most
-// min(maxBufferSize, maxStorageBufferBindingSize), else ErrTooLarge. The
-// sorting kernels take at most MaxFrames frames, else ErrUnsupported.
+// min(maxBufferSize, maxStorageBufferBindingSize), else ErrTooLarge (for
+// Reject none with mean, min or max, StackBandBlocks then streams the frames
+// in blocks, with the same output). The sorting kernels take at most
+// MaxFrames frames, else ErrUnsupported.
 func (d *Device) StackBand(ctx context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions) (cpu.StackStats, error) {
 	if err := opt.Validate(); err != nil {
 		return cpu.StackStats{}, fmt.Errorf("gpu: %w", err)

@@ -1,0 +1,80 @@
+package shaders
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fnDecl finds the start of a top-level WGSL function.
+var fnDecl = regexp.MustCompile(`(?m)^fn ([a-z_0-9]+)\(`)
+
+// functions returns the top-level functions of a kernel (doc comment
+// excluded) by name, each up to its closing brace at column 0.
+func functions(t *testing.T, src string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range fnDecl.FindAllStringSubmatchIndex(src, -1) {
+		end := strings.Index(src[m[0]:], "\n}\n")
+		require.GreaterOrEqual(t, end, 0, "function %s is not closed at column 0", src[m[2]:m[3]])
+		out[src[m[2]:m[3]]] = src[m[0] : m[0]+end+3]
+	}
+	return out
+}
+
+// stack_none_blocks must run stack_none's arithmetic unchanged: the GPU's
+// StackBandBlocks promises results bit-identical to StackBand's, and WGSL has
+// no includes, so the helpers are copies. A fix to one file must go to both.
+func TestStackNoneBlocksCopiesStackNoneHelpers(t *testing.T) {
+	none, err := Raw("stack_none")
+	require.NoError(t, err)
+	blocks, err := Raw("stack_none_blocks")
+	require.NoError(t, err)
+	fn, fb := functions(t, none), functions(t, blocks)
+	helpers := []string{"finite", "opaque", "add", "split", "two_sum", "normalise", "residual", "div"}
+	for _, name := range helpers {
+		require.Contains(t, fn, name)
+		assert.Equal(t, fn[name], fb[name], "helper %s differs between stack_none and stack_none_blocks", name)
+	}
+	assert.Len(t, fn, len(helpers)+1, "a new stack_none helper must be copied too (and listed here)")
+	assert.Len(t, fb, len(helpers)+1)
+}
+
+// The per-frame loop body and the ending must also be stack_none's,
+// statement for statement (comments and the frame index aside).
+func TestStackNoneBlocksRunsStackNoneLoop(t *testing.T) {
+	none, err := Raw("stack_none")
+	require.NoError(t, err)
+	blocks, err := Raw("stack_none_blocks")
+	require.NoError(t, err)
+	body := func(src, from, to string) []string {
+		main := functions(t, src)["main"]
+		i, k := strings.Index(main, from), strings.LastIndex(main, to)
+		require.True(t, i >= 0 && k > i, "markers %q..%q", from, to)
+		var lines []string
+		for l := range strings.SplitSeq(main[i:k], "\n") {
+			l = strings.TrimSpace(l)
+			if l != "" && !strings.HasPrefix(l, "//") {
+				lines = append(lines, l)
+			}
+		}
+		return lines
+	}
+	loopN := body(none, "let x = src[i * p + j];", "kept[j] = cnt;")
+	loopB := body(blocks, "let x = src[k * p + j];", "if ((params.flags & LAST_BLOCK)")
+	require.Equal(t, len(loopN), len(loopB))
+	for i := range loopN {
+		want := strings.NewReplacer("src[i * p + j]", "src[k * p + j]", "frames[i]", "frames[params.first + k]").Replace(loopN[i])
+		assert.Equal(t, want, loopB[i])
+	}
+	assert.Equal(t, body(none, "kept[j] = cnt;", "\n}"), body(blocks, "kept[j] = cnt;", "\n}"))
+}
+
+func TestStackNoneBlocksDeclaresItsConstants(t *testing.T) {
+	c, err := Consts("stack_none_blocks")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"WG": "u32", "COMBINE": "u32"}, c)
+}
