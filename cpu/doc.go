@@ -33,6 +33,21 @@
 // or a summation order: TestStackBandGoldenHashes pins the outputs bit for
 // bit (on amd64, 386 and wasm alike).
 //
+// # Stacks deeper than 256 frames
+//
+// Winsor and kappa need all of a pixel's samples at once, and the GPU kernels
+// hold at most MaxSortFrames = 256 of them per pixel. Beyond that depth, for
+// mean, min and max, both backends compute the streamed rule (ZeMosaic's
+// streaming winsor, spec §2.5): the clip runs unchanged on the valid samples
+// of the 256 evenly spaced SubsampleFrames ((k·N)/256), its final bounds
+// (RejectBounds says which) are kept, and every sample of the N frames is
+// then kept, or rejected below lo or above hi, in one pass and combined as
+// usual. It is the definition of those methods for N > 256, so CPU and GPU
+// agree, and it is cheaper: 2000 frames sort 256 samples per pixel instead
+// of 2000, about 7 times faster on the CPU. Median and the linear-fit clip
+// stay exact at any depth (the GPU leaves them to the CPU there), and stacks
+// of up to 256 frames are unchanged bit for bit.
+//
 // # Concurrency and determinism
 //
 // StackBand splits a band by rows across goroutines and never splits the frame

@@ -77,6 +77,20 @@ func CheckBand(dst []float32, kept []uint32, src [][]float32, norm []Affine, wei
 // that pixel weighs its samples equally. A pixel with no kept sample is NaN
 // with kept 0.
 //
+// Stacks of more than MaxSortFrames (256) frames with winsor or kappa and
+// mean, min or max follow the streamed rule (RejectBounds, stack_stream.go):
+// the clip runs on the samples of the 256 evenly spaced SubsampleFrames
+// only, and its final bounds then judge every sample of all the frames in
+// one pass. That is the definition of those methods beyond 256 frames on
+// every backend, not an approximation of the CPU's: the GPU kernels hold at
+// most 256 samples per pixel, and ZeMosaic streams its winsor the same way
+// (spec §2.5). It also costs less: for 2000 frames the sort is of 256
+// samples instead of 2000, and the stack runs about 7 times faster (67 →
+// 9.6 ns per pixel and frame for winsor/mean, BenchmarkStackBandStreamed).
+// Its error on 2000 frames with 5% cosmic rays is within 1.2% of the exact
+// clip's (TestStreamedAccuracyMatchesExact). Median, linear and none keep
+// the exact algorithm at any depth; up to 256 frames nothing changes.
+//
 // Allocation: O(Workers·max(len(src), 256)) scratch per call, none per pixel
 // (stacks of more than 64 frames with linear rejection allocate while
 // sorting).
@@ -137,6 +151,9 @@ type pixelScratch struct {
 	// combineRange makes when nothing was rejected (most pixels), so that
 	// pass over the samples is skipped.
 	meanAll float64
+	// subNegZero is set by gatherSub when the subsample of the streamed rule
+	// (stack_stream.go) holds a −0.
+	subNegZero bool
 }
 
 // pixelResult is what one pixel's rejection + combination produced.
@@ -146,9 +163,8 @@ type pixelResult struct {
 	low, high int
 }
 
-// stackRows stacks pixels [j0, j1) of the band.
-func stackRows(dst []float32, kept []uint32, src [][]float32, norm []Affine, weights []float32, j0, j1 int, opt StackOptions) StackStats {
-	n := len(src)
+// newPixelScratch allocates one goroutine's scratch for stacks of n frames.
+func newPixelScratch(n int, opt StackOptions) *pixelScratch {
 	sc := &pixelScratch{
 		v: make([]float64, n), w: make([]float64, n), s: make([]float64, max(n, netMaxLen)),
 		opt: opt, kl: float64(opt.KappaLow), kh: float64(opt.KappaHigh),
@@ -161,16 +177,29 @@ func stackRows(dst []float32, kept []uint32, src [][]float32, norm []Affine, wei
 		sc.idx = make([]int32, n)
 		sc.keep = make([]bool, n)
 	}
+	return sc
+}
+
+// stackRows stacks pixels [j0, j1) of the band.
+func stackRows(dst []float32, kept []uint32, src [][]float32, norm []Affine, weights []float32, j0, j1 int, opt StackOptions) StackStats {
+	n := len(src)
+	sc := newPixelScratch(n, opt)
+	var sub []int
+	if streamed(n, opt) {
+		sub = SubsampleFrames(n)
+	}
 	var st StackStats
 	for j := j0; j < j1; j++ {
 		nv := sc.gather(src, norm, weights, j)
 		var r pixelResult
-		switch opt.Reject {
-		case RejectWinsor:
+		switch {
+		case sub != nil:
+			r = sc.rejectStreamed(nv, sc.gatherSub(src, norm, sub, j))
+		case opt.Reject == RejectWinsor:
 			r = sc.rejectWinsor(nv)
-		case RejectKappa:
+		case opt.Reject == RejectKappa:
 			r = sc.rejectKappa(nv)
-		case RejectLinear:
+		case opt.Reject == RejectLinear:
 			r = sc.rejectLinear(nv)
 		default:
 			r = sc.rejectNone(nv)
@@ -253,10 +282,17 @@ func meanOf(sw, swx, sx float64, cnt int) float64 {
 // network from netMinLen to netMaxLen samples, else (or when a −0 makes the
 // tie order matter) with sortSamples. Both give the same sorted samples.
 func (sc *pixelScratch) sorted(n int) []float64 {
+	return sc.sortedFrom(sc.v[:n], sc.negZero)
+}
+
+// sortedFrom copies v (at most len(sc.s) samples; v may be sc.s itself) to
+// sc.s and sorts it as sorted does; negZero says whether v holds a −0.
+func (sc *pixelScratch) sortedFrom(v []float64, negZero bool) []float64 {
+	n := len(v)
 	s := sc.s[:n]
-	copy(s, sc.v[:n])
+	copy(s, v)
 	switch {
-	case sc.negZero || n < netMinLen || n > netMaxLen:
+	case negZero || n < netMinLen || n > netMaxLen:
 		sortSamples(s)
 	default:
 		networkSort((*[netMaxLen]float64)(sc.s), sortingNetwork(n))

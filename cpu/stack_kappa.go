@@ -24,7 +24,28 @@ func (sc *pixelScratch) rejectKappa(n int) pixelResult {
 		return pixelResult{value: math.NaN()}
 	}
 	s := sc.sorted(n)
-	a, b := 0, n
+	a, b, _, _ := sc.kappaClip(s)
+	r := pixelResult{kept: b - a, low: a, high: n - b}
+	if b > a {
+		r.value = sc.combineKept(n, s, a, b)
+	} else {
+		r.value = math.NaN()
+	}
+	return r
+}
+
+// kappaClip runs rejectKappa's iterations on the sorted samples s and returns
+// the kept run s[a:b] (possibly empty) and the final bounds [lo, hi] used by
+// the streamed rule (stack_stream.go): those of the last test made, whether
+// it rejected something (even everything) or nothing; ±Inf when no test was
+// made. An iteration with fewer than 3 kept samples or s = 0 makes no test
+// and ends the loop. (s = 0 means that every kept sample equals m, so the
+// test m ± κ·0 would have rejected nothing: skipping it changes no kept set,
+// only the bounds that the streamed rule inherits, which then stay those of
+// the previous test instead of collapsing to [m, m].)
+func (sc *pixelScratch) kappaClip(s []float64) (a, b int, lo, hi float64) {
+	a, b = 0, len(s)
+	lo, hi = math.Inf(-1), math.Inf(1)
 	for range sc.opt.Iterations {
 		if b-a < kappaMinKeep {
 			break
@@ -42,8 +63,11 @@ func (sc *pixelScratch) rejectKappa(n int) pixelResult {
 			ss += float64(d * d)
 		}
 		sd := math.Sqrt(ss / float64(len(k)))
-		lo := m - sc.kl*sd
-		hi := m + sc.kh*sd
+		if !(sd > 0) {
+			break
+		}
+		lo = m - sc.kl*sd
+		hi = m + sc.kh*sd
 		na, nb := a, b
 		for na < nb && s[na] < lo {
 			na++
@@ -56,11 +80,5 @@ func (sc *pixelScratch) rejectKappa(n int) pixelResult {
 		}
 		a, b = na, nb
 	}
-	r := pixelResult{kept: b - a, low: a, high: n - b}
-	if b > a {
-		r.value = sc.combineKept(n, s, a, b)
-	} else {
-		r.value = math.NaN()
-	}
-	return r
+	return a, b, lo, hi
 }

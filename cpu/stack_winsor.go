@@ -77,7 +77,25 @@ func (sc *pixelScratch) rejectWinsor(n int) pixelResult {
 		return sc.rejectNone(n)
 	}
 	s := sc.sorted(n)
-	a, b := 0, n
+	a, b, _, _ := sc.winsorClip(s)
+	return pixelResult{
+		value: sc.combineKept(n, s, a, b),
+		kept:  b - a,
+		low:   a,
+		high:  n - b,
+	}
+}
+
+// winsorClip runs rejectWinsor's iterations on the sorted samples s and
+// returns the kept run s[a:b] and the final bounds [lo, hi] used by the
+// streamed rule (stack_stream.go): those of the last test that was applied
+// or that rejected nothing; ±Inf when no test was made (fewer than 3
+// samples, or σ ≤ 0 in the first iteration). A test that would reject every
+// kept sample is not applied and leaves the bounds as they were; an
+// iteration stopped by σ ≤ 0 or by fewer than 3 kept samples makes no test.
+func (sc *pixelScratch) winsorClip(s []float64) (a, b int, lo, hi float64) {
+	a, b = 0, len(s)
+	lo, hi = math.Inf(-1), math.Inf(1)
 	kl, kh := sc.kl, sc.kh
 	for range sc.opt.Iterations {
 		if b-a < winsorMinKeep {
@@ -96,26 +114,25 @@ func (sc *pixelScratch) rejectWinsor(n int) pixelResult {
 		if !(sigma > 0) {
 			break
 		}
-		lo := m - kl*sigma
-		hi := m + kh*sigma
+		tlo := m - kl*sigma
+		thi := m + kh*sigma
 		na, nb := a, b
-		for na < nb && s[na] < lo {
+		for na < nb && s[na] < tlo {
 			na++
 		}
-		for nb > na && s[nb-1] > hi {
+		for nb > na && s[nb-1] > thi {
 			nb--
 		}
-		if (na == a && nb == b) || na == nb {
+		if na == nb {
+			break // would empty K: not applied
+		}
+		lo, hi = tlo, thi
+		if na == a && nb == b {
 			break
 		}
 		a, b = na, nb
 	}
-	return pixelResult{
-		value: sc.combineKept(n, s, a, b),
-		kept:  b - a,
-		low:   a,
-		high:  n - b,
-	}
+	return a, b, lo, hi
 }
 
 // huberSigma runs the inner loop of rejectWinsor on the sorted kept samples
