@@ -152,11 +152,13 @@ func (r *Runner) stackPlan(o *OpReport, frames, width, rows int, opt cpu.StackOp
 	case r.disabled[kernelKey(opt)] != "":
 		return ChunkPlan{}, r.disabled[kernelKey(opt)]
 	}
-	plan := PlanChunks(frames, width, rows, r.budget, r.bufCap, streams(opt))
+	maxF := r.dev.MaxFrames()
+	plan := PlanChunks(frames, width, rows, r.budget, r.bufCap, streams(opt, frames))
 	dedup := fmt.Sprintf("insufficient:%s:%d:%d", kernelKey(opt), frames, width)
-	// Every rejection and the median sort a pixel's samples in a fixed-size array.
+	// Every rejection and the median sort a pixel's samples in a fixed-size array; above it only
+	// the streamed rules (winsor and kappa with mean, min or max) run on the GPU.
 	sorting := opt.Reject != cpu.RejectNone || opt.Combine == cpu.CombineMedian
-	if maxF := r.dev.MaxFrames(); sorting && frames > maxF {
+	if sorting && frames > maxF && !(streams(opt, frames) && maxF == cpu.MaxSortFrames) {
 		reason := fmt.Sprintf("reject %s with combine %s on the GPU holds at most %d samples per pixel, %d frames given", opt.Reject, opt.Combine, maxF, frames)
 		if r.emitOnceQuiet(dedup) {
 			px := int64(width) * int64(rows) * 4
@@ -243,10 +245,22 @@ func (r *Runner) cpuRows(ctx context.Context, o *OpReport, b band, y0, y1 int) (
 	return st, nil
 }
 
-// streams reports whether the GPU kernel for opt can take the frames in blocks: without
-// rejection, mean, min and max are running sums and extremes carried in frame order.
-func streams(opt cpu.StackOptions) bool {
-	return opt.Reject == cpu.RejectNone && opt.Combine != cpu.CombineMedian
+// streams reports whether the GPU kernel for opt can take the frames in blocks. Without
+// rejection, mean, min and max are running sums and extremes carried in frame order. Winsor
+// and kappa with more than cpu.MaxSortFrames frames follow cpu's streamed rule (bounds from an
+// evenly spaced subsample, then the same running sums over every frame); the device must sort
+// exactly that many samples for its rule to be the CPU's.
+func streams(opt cpu.StackOptions, frames int) bool {
+	if opt.Combine == cpu.CombineMedian {
+		return false
+	}
+	switch opt.Reject {
+	case cpu.RejectNone:
+		return true
+	case cpu.RejectWinsor, cpu.RejectKappa:
+		return frames > cpu.MaxSortFrames
+	}
+	return false
 }
 
 // kernelKey names the GPU kernel an option set uses: a compile or unsupported error for it

@@ -148,6 +148,7 @@ func TestRunnerInsufficientMemoryFallsBackBeforeAnyGPUWork(t *testing.T) {
 	}{
 		{"a single row exceeds the buffer cap", noneOpt(), 64, 1000, "one row of 10 frames × 64 pixels"},
 		{"more frames than the rejection kernel holds", cpu.DefaultStackOptions(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given"},
+		{"a linear-fit clip over more frames than the kernel holds", linearOpt(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given"},
 		{"more frames than the median kernel holds", medianOpt(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given"},
 	}
 	for _, tc := range tests {
@@ -194,6 +195,28 @@ func TestRunnerStreamsFrameBlocksWhenARowDoesNotFit(t *testing.T) {
 	r = NewRunnerWith(t.Context(), Options{Backend: BackendGPU}, rec.sink(), fake.opener())
 	requireSame(t, b.cpu(t, cpu.DefaultStackOptions()), b.run(t, r, cpu.DefaultStackOptions()))
 	assert.Empty(t, fake.blockCalls)
+	rec.one(t, "gpu_fallback_insufficient_memory")
+}
+
+func TestRunnerStreamsWinsorAboveTheSortLimit(t *testing.T) {
+	// 300 frames: more than cpu.MaxSortFrames, so winsor follows the streamed rule, which the
+	// GPU runs too (a device sorting exactly cpu.MaxSortFrames samples per pixel).
+	b := newBand(cpu.MaxSortFrames+44, 8, 2)
+	var rec recorder
+	fake := newFake(hardware())
+	fake.maxFrames = cpu.MaxSortFrames
+	r := NewRunnerWith(t.Context(), Options{Backend: BackendGPU}, rec.sink(), fake.opener())
+	requireSame(t, b.cpu(t, cpu.DefaultStackOptions()), b.run(t, r, cpu.DefaultStackOptions()))
+	assert.Positive(t, fake.calls, "the GPU did the work")
+	assert.Empty(t, rec.find("gpu_fallback_insufficient_memory"))
+
+	// Linear-fit clipping has no streamed rule: the CPU keeps it exact.
+	rec = recorder{}
+	fake = newFake(hardware())
+	fake.maxFrames = cpu.MaxSortFrames
+	r = NewRunnerWith(t.Context(), Options{Backend: BackendGPU}, rec.sink(), fake.opener())
+	requireSame(t, b.cpu(t, linearOpt()), b.run(t, r, linearOpt()))
+	assert.Zero(t, fake.calls)
 	rec.one(t, "gpu_fallback_insufficient_memory")
 }
 
@@ -355,4 +378,10 @@ func TestRunnerDoesNotReleaseADeviceLostInAReadbackTimeout(t *testing.T) {
 			assert.Equal(t, tc.released, fake.closed)
 		})
 	}
+}
+
+func linearOpt() cpu.StackOptions {
+	o := cpu.DefaultStackOptions()
+	o.Reject = cpu.RejectLinear
+	return o
 }

@@ -2,6 +2,7 @@ package shaders
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,6 +76,61 @@ func TestStackNoneBlocksRunsStackNoneLoop(t *testing.T) {
 
 func TestStackNoneBlocksDeclaresItsConstants(t *testing.T) {
 	c, err := Consts("stack_none_blocks")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"WG": "u32", "COMBINE": "u32"}, c)
+}
+
+// stack_bounded_blocks is stack_none_blocks plus the bound test: same
+// helpers (and two of its own), same loop body once the bound test's lines
+// are taken out, same ending. Its mean then keeps stack_none's precision
+// contract on the kept samples.
+func TestStackBoundedBlocksRunsStackNoneBlocksLoop(t *testing.T) {
+	blocks, err := Raw("stack_none_blocks")
+	require.NoError(t, err)
+	bounded, err := Raw("stack_bounded_blocks")
+	require.NoError(t, err)
+	fb, fd := functions(t, blocks), functions(t, bounded)
+	for name, body := range fb {
+		if name != "main" {
+			assert.Equal(t, body, fd[name], "helper %s differs between stack_none_blocks and stack_bounded_blocks", name)
+		}
+	}
+	require.Contains(t, fd, "below")
+	require.Contains(t, fd, "above")
+	assert.Len(t, fd, len(fb)+2, "only below and above are new")
+
+	lines := func(main, from, to string) []string {
+		i, k := strings.Index(main, from), strings.LastIndex(main, to)
+		require.True(t, i >= 0 && k > i, "markers %q..%q", from, to)
+		var out []string
+		for l := range strings.SplitSeq(main[i:k], "\n") {
+			l = strings.TrimSpace(l)
+			if l != "" && !strings.HasPrefix(l, "//") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	test := []string{
+		"if (below(v, bd.x)) {", "rej.x = rej.x + 1u;", "continue;", "}",
+		"if (above(v, bd.y)) {", "rej.y = rej.y + 1u;", "continue;", "}",
+	}
+	loopB := lines(fb["main"], "for (var k = 0u;", "\n}")
+	loopD := lines(fd["main"], "for (var k = 0u;", "\n}")
+	at := slices.Index(loopD, "let v = normalise(f.gain, x, f.offset);") + 1
+	require.Positive(t, at)
+	require.GreaterOrEqual(t, len(loopD), at+len(test))
+	assert.Equal(t, test, loopD[at:at+len(test)], "the bound test follows the normalisation")
+	stripped := append(append([]string{}, loopD[:at]...), loopD[at+len(test):]...)
+	// The running counts are stored after the loop.
+	k := slices.Index(stripped, "rejected[j] = rej;")
+	require.Positive(t, k)
+	stripped = append(stripped[:k], stripped[k+1:]...)
+	assert.Equal(t, loopB, stripped)
+}
+
+func TestStackBoundedBlocksDeclaresItsConstants(t *testing.T) {
+	c, err := Consts("stack_bounded_blocks")
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"WG": "u32", "COMBINE": "u32"}, c)
 }

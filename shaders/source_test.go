@@ -16,10 +16,11 @@ func TestNamesListsEmbeddedKernels(t *testing.T) {
 func TestStackRejectDeclaresItsConstants(t *testing.T) {
 	c, err := Consts("stack_reject")
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"WG": "u32", "MAXN": "u32", "REJECT": "u32", "COMBINE": "u32"}, c)
-	src, err := Source("stack_reject", map[string]any{"WG": 64, "MAXN": 256, "REJECT": 1, "COMBINE": 3})
+	assert.Equal(t, map[string]string{"WG": "u32", "MAXN": "u32", "REJECT": "u32", "COMBINE": "u32", "BOUNDS": "bool"}, c)
+	src, err := Source("stack_reject", map[string]any{"WG": 64, "MAXN": 256, "REJECT": 1, "COMBINE": 3, "BOUNDS": true})
 	require.NoError(t, err)
 	assert.Contains(t, src, "\nconst MAXN: u32 = 256u;\n")
+	assert.Contains(t, src, "\nconst BOUNDS: bool = true;\n")
 	assert.NotContains(t, src, "override", "kernels must not use override constants")
 }
 

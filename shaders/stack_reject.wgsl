@@ -32,6 +32,13 @@
 // @const REJECT: u32
 // 0 = mean, 1 = min, 2 = max, 3 = median.
 // @const COMBINE: u32
+// true: bounds mode (winsor or kappa only). Instead of combining, write the
+// final rejection bounds of each pixel to dst as the pair (lo, hi) at
+// dst[2j], dst[2j+1] (−Inf, +Inf when nothing was tested); kept and rej are
+// left untouched. compute/gpu runs it on a subsample of the frames of a
+// stack too deep for MAXN and streams all frames against the bounds
+// (stack_bounded_blocks; cpu.RejectBounds is the reference).
+// @const BOUNDS: bool
 
 struct Params {
     pixels: u32,     // pixels in the band = len(dst)
@@ -63,6 +70,12 @@ const REJECTED: u32 = 0x80000000u;
 var<private> sv: array<f32, MAXN>; // sorted samples
 var<private> si: array<u32, MAXN>; // their frame index, | REJECTED
 var<private> pj: u32;              // this invocation's pixel
+// Final bounds for BOUNDS, as cpu.RejectBounds defines them: reject_winsor's
+// last test that was applied or that rejected nothing (a test that would
+// empty the run is not applied), reject_kappa's last test made; ±Inf while
+// no test was made (set in main).
+var<private> blo: f32;
+var<private> bhi: f32;
 
 // Constants of cpu/stack_winsor.go.
 const MAD_TO_SIGMA: f32 = 1.4826;
@@ -319,7 +332,13 @@ fn reject_winsor(n: u32) -> vec2<u32> {
         while (nb > na && sv[nb - 1u] > hi) {
             nb = nb - 1u;
         }
-        if ((na == a && nb == b) || na == nb) {
+        if (na == nb) {
+            // Not applied, so these bounds do not describe the kept run.
+            break;
+        }
+        blo = lo;
+        bhi = hi;
+        if (na == a && nb == b) {
             break;
         }
         a = na;
@@ -339,6 +358,11 @@ fn reject_kappa(n: u32) -> vec2<u32> {
         }
         let m = median(a, b);
         let sd = pop_std(a, b, m);
+        if (!(sd > 0.0)) {
+            // Every kept sample equals m: nothing to reject, and no test
+            // (its bounds would collapse to [m, m]), as cpu.kappaClip.
+            break;
+        }
         let lo = m - params.kappa_low * sd;
         let hi = m + params.kappa_high * sd;
         var na = a;
@@ -349,6 +373,8 @@ fn reject_kappa(n: u32) -> vec2<u32> {
         while (nb > na && sv[nb - 1u] > hi) {
             nb = nb - 1u;
         }
+        blo = lo;
+        bhi = hi;
         if (na == a && nb == b) {
             break;
         }
@@ -498,6 +524,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     pj = j;
+    blo = bitcast<f32>(0xff800000u); // −Inf
+    bhi = bitcast<f32>(0x7f800000u); // +Inf
     let p = params.pixels;
     // Gather and sort: insert each valid sample after the equal ones already
     // there, so ties stay in frame order.
@@ -539,6 +567,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         let r = reject_linear(n);
         low = r.x;
         high = r.y;
+    }
+    if (BOUNDS) {
+        dst[2u * j] = blo;
+        dst[2u * j + 1u] = bhi;
+        return;
     }
     let cnt = n - low - high;
     kept[j] = cnt;

@@ -346,7 +346,7 @@ func readGolden(name string, b band) (result, error) {
 
 // TestFrameBlocksGiveTheSameBits: when one row of all frames does not fit the GPU budget, the
 // Runner streams the frames in blocks for the kernels that can (Reject none with mean, min,
-// max). Per-pixel sums are carried between blocks in frame order, so the result is the same
+// max; winsor and kappa above cpu.MaxSortFrames frames). Per-pixel sums are carried between blocks in frame order, so the result is the same
 // bits as the GPU kernel given all frames at once (same backend, other chunking), and within
 // the table of the CPU.
 func TestFrameBlocksGiveTheSameBits(t *testing.T) {
@@ -355,10 +355,18 @@ func TestFrameBlocksGiveTheSameBits(t *testing.T) {
 	}
 	d := openGPU(t)
 	b := randomBand(rand.New(rand.NewPCG(8, 9)), 300, 900, 3) // a row of all frames: 1.04 MiB
-	for _, cb := range []cpu.Combine{"mean", "min", "max"} {
-		t.Run(string(cb), func(t *testing.T) {
+	cases := []struct {
+		reject  cpu.Reject
+		combine cpu.Combine
+	}{
+		{"none", "mean"}, {"none", "min"}, {"none", "max"},
+		// Above cpu.MaxSortFrames, winsor and kappa follow the streamed rule on both backends.
+		{"winsor", "mean"}, {"kappa", "mean"}, {"winsor", "max"},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.reject)+"_"+string(tc.combine), func(t *testing.T) {
 			opt := cpu.DefaultStackOptions()
-			opt.Reject, opt.Combine = "none", cb
+			opt.Reject, opt.Combine = tc.reject, tc.combine
 			whole, err := gpuStacker(d).run(t.Context(), b, opt)
 			require.NoError(t, err)
 			var chunks int

@@ -39,4 +39,12 @@
 // bound is 1e-3 of pixels; measured 0). The same input on the same device
 // gives bit-identical output. Denormal inputs may be flushed to zero by the
 // driver.
+//
+// # Deep stacks
+//
+// Winsor and kappa over more than MaxFrames (= cpu.MaxSortFrames) frames use
+// cpu.StackBand's streamed rule: rejection bounds from a subsample of the
+// frames, then every frame streamed against them (StackBand, StackBandBlocks;
+// stack_stream.go). The median and the linear fit over that many frames
+// return ErrUnsupported, and the Runner runs them on the CPU.
 package gpu

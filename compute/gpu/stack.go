@@ -17,13 +17,16 @@ import (
 // to scratch memory on most GPUs and runs slower, but still runs).
 const (
 	smallMaxN = 64
-	largeMaxN = 256
+	largeMaxN = cpu.MaxSortFrames
 )
 
-// MaxFrames is the largest frame count the sorting kernels (every rejection,
-// and the median) hold per pixel. Beyond it StackBand returns ErrUnsupported
-// for them; mean, min and max without rejection have no frame limit other
-// than the band size, and StackBandBlocks lifts that one too.
+// MaxFrames is the largest frame count the sorting kernels hold per pixel,
+// cpu.MaxSortFrames. Beyond it winsor and kappa with mean, min or max follow
+// cpu.StackBand's streamed rule (bounds from a subsample, then every frame
+// streamed against them); the median and the linear fit return
+// ErrUnsupported. Mean, min and max without rejection, and the streamed
+// rule, have no frame limit other than the band size, and StackBandBlocks
+// lifts that one too.
 func (d *Device) MaxFrames() int { return largeMaxN }
 
 // rejectCode and combineCode map options to the kernels' constants.
@@ -71,11 +74,26 @@ func (d *Device) StackMean(ctx context.Context, dst []float32, kept []uint32, sr
 // Values whose normalisation overflows float32 (|Gain·x+Offset| > 3.4e38)
 // are outside this contract.
 //
+// Winsor and kappa with mean, min or max over more than MaxFrames frames
+// follow cpu.StackBand's streamed rule (cpu.RejectBounds, stack_stream.go):
+// stack_reject in bounds mode runs the clip on the cpu.SubsampleFrames and
+// keeps each pixel's final bounds as float32; stack_bounded_blocks then
+// rejects every frame's sample below lo or above hi (comparing the exact
+// Gain·x+Offset) and combines the kept ones as stack_none does. The bounds
+// agree with cpu.RejectBounds within a few ulps of the pixel's largest
+// |sample| (tests: 8; measured ≤ 3.1) but where the float32 statistics end
+// the clip differently (the thresholds' caveat above), and the kept counts
+// and values then obey the sorting kernels' bounds above (measured on
+// lavapipe: bit-identical on every tested pixel). Winsor's kept set is never
+// empty: a pixel whose every sample falls outside is combined whole, as the
+// CPU does; kappa's may be (NaN, kept 0).
+//
 // A band must fit the device: N·len(dst)·4 bytes at most
 // min(maxBufferSize, maxStorageBufferBindingSize), else ErrTooLarge (for
-// Reject none with mean, min or max, StackBandBlocks then streams the frames
-// in blocks, with the same output). The sorting kernels take at most
-// MaxFrames frames, else ErrUnsupported.
+// Reject none with mean, min or max, and for the streamed rule,
+// StackBandBlocks then streams the frames in blocks, with the same output).
+// Otherwise the sorting kernels take at most MaxFrames frames, else
+// ErrUnsupported.
 func (d *Device) StackBand(ctx context.Context, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, width int, opt cpu.StackOptions) (cpu.StackStats, error) {
 	if err := opt.Validate(); err != nil {
 		return cpu.StackStats{}, fmt.Errorf("gpu: %w", err)
@@ -84,7 +102,8 @@ func (d *Device) StackBand(ctx context.Context, dst []float32, kept []uint32, sr
 		return cpu.StackStats{}, fmt.Errorf("gpu: %w", err)
 	}
 	sorting := opt.Reject != cpu.RejectNone || opt.Combine == cpu.CombineMedian
-	if sorting && len(src) > largeMaxN {
+	streamed := streams(opt, len(src))
+	if sorting && len(src) > largeMaxN && !streamed {
 		return cpu.StackStats{}, fmt.Errorf("gpu: %s/%s of %d frames, at most %d: %w", opt.Reject, opt.Combine, len(src), largeMaxN, ErrUnsupported)
 	}
 	st := cpu.StackStats{Pixels: int64(len(dst))}
@@ -99,6 +118,10 @@ func (d *Device) StackBand(ctx context.Context, dst []float32, kept []uint32, sr
 		}
 		clear(kept)
 		return st, nil
+	}
+	if streamed {
+		// One block: the whole band in one input buffer, as below.
+		return d.stackStreamed(ctx, dst, kept, src, norm, weights, opt, len(src))
 	}
 	keptOut := kept
 	if keptOut == nil {
@@ -140,7 +163,7 @@ func kernelFor(opt cpu.StackOptions, n int) stackKernel {
 	}
 	return stackKernel{
 		name: "stack_reject", bindings: stackRejectBindings,
-		consts:     map[string]any{"MAXN": maxN, "REJECT": rejectCode[opt.Reject], "COMBINE": combineCode[opt.Combine]},
+		consts:     map[string]any{"MAXN": maxN, "REJECT": rejectCode[opt.Reject], "COMBINE": combineCode[opt.Combine], "BOUNDS": false},
 		iterations: uint32(opt.Iterations), kappaLow: opt.KappaLow, kappaHigh: opt.KappaHigh,
 	}
 }

@@ -26,6 +26,19 @@ var stackBlocksBindings = []gputypes.BufferBindingType{
 	gputypes.BufferBindingTypeUniform,         // params
 }
 
+// stackBoundedBindings is the layout of shaders/stack_bounded_blocks.wgsl:
+// stack_none_blocks' with the bounds and the rejection counts before params.
+var stackBoundedBindings = []gputypes.BufferBindingType{
+	gputypes.BufferBindingTypeReadOnlyStorage, // src block, frame-major
+	gputypes.BufferBindingTypeReadOnlyStorage, // per-frame gain, offset, weight (all frames)
+	gputypes.BufferBindingTypeStorage,         // per-pixel accumulators
+	gputypes.BufferBindingTypeStorage,         // dst
+	gputypes.BufferBindingTypeStorage,         // kept
+	gputypes.BufferBindingTypeReadOnlyStorage, // per-pixel (lo, hi) bounds
+	gputypes.BufferBindingTypeStorage,         // per-pixel (low, high) rejection counts
+	gputypes.BufferBindingTypeUniform,         // params
+}
+
 // Flags of the blocks kernel's Params.flags.
 const (
 	firstBlock = 1 // start from empty accumulators
@@ -33,8 +46,13 @@ const (
 )
 
 // StackBandBlocks is StackBand for Reject none and Combine mean, min or max
-// with the frames uploaded framesPerBlock at a time into one reused input
-// buffer, for bands whose frames do not fit one buffer together. Per-pixel
+// (and for winsor or kappa with mean, min or max over more than MaxFrames
+// frames, the streamed rule) with the frames uploaded framesPerBlock at a
+// time into one reused input buffer, for bands whose frames do not fit one
+// buffer together. The streamed rule first runs its bounds pass on the
+// MaxFrames subsample frames (in pixel chunks when those do not fit one
+// binding) and keeps the bounds (8 bytes a pixel) and the rejection counts
+// (8 more) on the device. Per-pixel
 // accumulators (stack_none's compensated sums of Σw·v, Σw and Σv in frame
 // order, the count, min and max: 48 bytes a pixel) stay on the device
 // between blocks, and the last block writes dst and kept. The output is
@@ -43,7 +61,8 @@ const (
 // stated on StackBand applies). The returned stats are StackBand's.
 //
 // framesPerBlock must be >= 1 (larger than len(src) means one block); other
-// options than Reject none with mean, min or max return ErrUnsupported.
+// options (the median, the linear fit, winsor or kappa over at most
+// MaxFrames frames) return ErrUnsupported.
 // framesPerBlock·len(dst)·4 bytes, and the accumulators' len(dst)·48, must
 // each fit one binding (see MaxBlockFrames), else ErrTooLarge. Cancelling
 // ctx stops between blocks. Arguments are checked as StackBand checks them.
@@ -54,8 +73,10 @@ func (d *Device) StackBandBlocks(ctx context.Context, dst []float32, kept []uint
 	if err := cpu.CheckBand(dst, kept, src, norm, weights, width); err != nil {
 		return cpu.StackStats{}, fmt.Errorf("gpu: %w", err)
 	}
-	if opt.Reject != cpu.RejectNone || opt.Combine == cpu.CombineMedian {
-		return cpu.StackStats{}, fmt.Errorf("gpu: %s/%s in frame blocks (only none with mean, min or max stream): %w", opt.Reject, opt.Combine, ErrUnsupported)
+	streamed := streams(opt, len(src))
+	if (opt.Reject != cpu.RejectNone || opt.Combine == cpu.CombineMedian) && !streamed {
+		return cpu.StackStats{}, fmt.Errorf("gpu: %s/%s of %d frames in frame blocks (only none with mean, min or max, and winsor or kappa above %d frames, stream): %w",
+			opt.Reject, opt.Combine, len(src), largeMaxN, ErrUnsupported)
 	}
 	if framesPerBlock < 1 {
 		return cpu.StackStats{}, fmt.Errorf("gpu: %w: frames per block must be >= 1, got %d", cpu.ErrInvalidOptions, framesPerBlock)
@@ -71,14 +92,17 @@ func (d *Device) StackBandBlocks(ctx context.Context, dst []float32, kept []uint
 		clear(kept)
 		return st, nil
 	}
+	fpb := min(framesPerBlock, len(src))
+	if streamed {
+		return d.stackStreamed(ctx, dst, kept, src, norm, weights, opt, fpb)
+	}
 	keptOut := kept
 	if keptOut == nil {
 		keptOut = make([]uint32, len(dst)) // the Samples total needs it
 	}
-	fpb := min(framesPerBlock, len(src))
 	combine := combineCode[opt.Combine]
 	err := d.do(ctx, func(ctx context.Context, e *engine) error {
-		return e.stackBlocks(ctx, combine, dst, keptOut, src, norm, weights, fpb)
+		return e.stackBlocks(ctx, combine, dst, keptOut, src, norm, weights, fpb, nil)
 	})
 	if err != nil {
 		return cpu.StackStats{}, err
@@ -109,11 +133,19 @@ func maxBlockFrames(lim wgpu.Limits, pixels int) int {
 	return int(min(bindMax/(px*4), math.MaxInt32))
 }
 
-// stackBlocks runs stack_none_blocks over src, fpb frames per dispatch, on
-// the owner goroutine: one submit per block (the input buffer is rewritten
-// between them; queue writes are ordered after earlier submits), one
-// readback at the end.
-func (e *engine) stackBlocks(ctx context.Context, combine uint32, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, fpb int) (err error) {
+// blockBounds is stackBlocks' optional bound test (stack_bounded_blocks):
+// the per-pixel (lo, hi) float32 pairs, already on the device, and the
+// slice (2 per pixel) that receives the (low, high) rejection counts.
+type blockBounds struct {
+	buf *wgpu.Buffer
+	rej []uint32
+}
+
+// stackBlocks runs stack_none_blocks (stack_bounded_blocks when bd is not
+// nil) over src, fpb frames per dispatch, on the owner goroutine: one submit
+// per block (the input buffer is rewritten between them; queue writes are
+// ordered after earlier submits), one readback at the end.
+func (e *engine) stackBlocks(ctx context.Context, combine uint32, dst []float32, kept []uint32, src [][]float32, norm []cpu.Affine, weights []float32, fpb int, bd *blockBounds) (err error) {
 	if err := e.usable(); err != nil {
 		return err
 	}
@@ -129,7 +161,11 @@ func (e *engine) stackBlocks(ctx context.Context, combine uint32, dst []float32,
 	if err != nil {
 		return err
 	}
-	pipe, err := e.pipelineFor("stack_none_blocks", map[string]any{"WG": wg, "COMBINE": combine}, stackBlocksBindings)
+	name, bindings := "stack_none_blocks", stackBlocksBindings
+	if bd != nil {
+		name, bindings = "stack_bounded_blocks", stackBoundedBindings
+	}
+	pipe, err := e.pipelineFor(name, map[string]any{"WG": wg, "COMBINE": combine}, bindings)
 	if err != nil {
 		return err
 	}
@@ -162,22 +198,33 @@ func (e *engine) stackBlocks(ctx context.Context, combine uint32, dst []float32,
 	if err != nil {
 		return err
 	}
+	entries := []wgpu.BindGroupEntry{
+		{Binding: 0, Buffer: srcBuf, Size: blockBytes},
+		{Binding: 1, Buffer: frmBuf, Size: uint64(n) * 16},
+		{Binding: 2, Buffer: accBuf, Size: accSize},
+		{Binding: 3, Buffer: dstBuf, Size: outBytes},
+		{Binding: 4, Buffer: keptBuf, Size: outBytes},
+	}
 	slot := (outBytes + 7) &^ 7 // MappedRange offsets are 8-aligned
 	readBytes := slot + outBytes
+	var rejBuf *wgpu.Buffer
+	if bd != nil {
+		if rejBuf, err = bufs.get("stack rejected counts", 2*outBytes, out); err != nil {
+			return err
+		}
+		entries = append(entries,
+			wgpu.BindGroupEntry{Binding: 5, Buffer: bd.buf, Size: 2 * outBytes},
+			wgpu.BindGroupEntry{Binding: 6, Buffer: rejBuf, Size: 2 * outBytes})
+		readBytes = 2*slot + 2*outBytes
+	}
+	entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(len(entries)), Buffer: parBuf, Size: parBytes})
 	if err := e.ensureStaging(readBytes); err != nil {
 		return err
 	}
 	if err := e.q.WriteBuffer(frmBuf, 0, frameParams(norm, weights, n)); err != nil {
 		return writeError("frame parameters", err)
 	}
-	bg, err := e.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Label: "stack_none_blocks", Layout: pipe.bgl, Entries: []wgpu.BindGroupEntry{
-		{Binding: 0, Buffer: srcBuf, Size: blockBytes},
-		{Binding: 1, Buffer: frmBuf, Size: uint64(n) * 16},
-		{Binding: 2, Buffer: accBuf, Size: accSize},
-		{Binding: 3, Buffer: dstBuf, Size: outBytes},
-		{Binding: 4, Buffer: keptBuf, Size: outBytes},
-		{Binding: 5, Buffer: parBuf, Size: parBytes},
-	}})
+	bg, err := e.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Label: name, Layout: pipe.bgl, Entries: entries})
 	if err != nil {
 		return fmt.Errorf("gpu: bind group: %w", err)
 	}
@@ -223,6 +270,9 @@ func (e *engine) stackBlocks(ctx context.Context, combine uint32, dst []float32,
 		if last {
 			enc.CopyBufferToBuffer(dstBuf, 0, e.staging, 0, outBytes)
 			enc.CopyBufferToBuffer(keptBuf, 0, e.staging, slot, outBytes)
+			if rejBuf != nil {
+				enc.CopyBufferToBuffer(rejBuf, 0, e.staging, 2*slot, 2*outBytes)
+			}
 		}
 		cb, err := enc.Finish()
 		if err != nil {
@@ -235,6 +285,9 @@ func (e *engine) stackBlocks(ctx context.Context, combine uint32, dst []float32,
 	return e.readback(ctx, readBytes, func(b []byte) {
 		copy(f32bytes(dst), b[:outBytes])
 		copy(u32bytes(kept), b[slot:slot+outBytes])
+		if bd != nil {
+			copy(u32bytes(bd.rej), b[2*slot:2*slot+2*outBytes])
+		}
 	})
 }
 
