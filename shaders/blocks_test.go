@@ -26,22 +26,23 @@ func functions(t *testing.T, src string) map[string]string {
 	return out
 }
 
-// stack_none_blocks must run stack_none's arithmetic unchanged: the GPU's
-// StackBandBlocks promises results bit-identical to StackBand's, and WGSL has
-// no includes, so the helpers are copies. A fix to one file must go to both.
-func TestStackNoneBlocksCopiesStackNoneHelpers(t *testing.T) {
-	none, err := Raw("stack_none")
+// The stacking kernels share one copy of the error-free arithmetic (include/exact_f32.wgsl):
+// StackBandBlocks promises results bit-identical to StackBand's, and the streamed rejection
+// to the CPU's, which holds only while every kernel runs the same helpers.
+func TestStackingKernelsShareTheExactHelpers(t *testing.T) {
+	frag, err := files.ReadFile("include/exact_f32.wgsl")
 	require.NoError(t, err)
-	blocks, err := Raw("stack_none_blocks")
-	require.NoError(t, err)
-	fn, fb := functions(t, none), functions(t, blocks)
-	helpers := []string{"finite", "opaque", "add", "split", "two_sum", "normalise", "residual", "div"}
-	for _, name := range helpers {
-		require.Contains(t, fn, name)
-		assert.Equal(t, fn[name], fb[name], "helper %s differs between stack_none and stack_none_blocks", name)
+	helpers := functions(t, string(frag))
+	require.Len(t, helpers, 8)
+	for _, k := range []string{"stack_none", "stack_none_blocks", "stack_bounded_blocks", "stack_reject"} {
+		raw, err := Raw(k)
+		require.NoError(t, err)
+		assert.Contains(t, raw, "// @include exact_f32", k)
+		own := functions(t, raw)
+		for name := range helpers {
+			assert.NotContains(t, own, name, "%s defines its own %s: use the fragment", k, name)
+		}
 	}
-	assert.Len(t, fn, len(helpers)+1, "a new stack_none helper must be copied too (and listed here)")
-	assert.Len(t, fb, len(helpers)+1)
 }
 
 // The per-frame loop body and the ending must also be stack_none's,

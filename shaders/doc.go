@@ -14,10 +14,16 @@
 //	// @const WG: u32
 //
 // and [Source] replaces that line, in place, with `const WG: u32 = 256u;`.
-// Replacing in place keeps line numbers, so a compiler error points at the
-// right line of the .wgsl file. Every declared constant must be given, and
+// Replacing in place keeps line numbers of the expanded text. Every declared constant must be given, and
 // every given constant must be declared: a typo is an error, not a silently
 // ignored setting.
+//
+// # Includes
+//
+// WGSL has no imports. A line `// @include NAME` is replaced by include/NAME.wgsl (see
+// [Expanded]); the stacking kernels share their error-free arithmetic (include/exact_f32.wgsl)
+// this way, so that it exists once and every kernel rounds the same. Line numbers in compiler
+// messages refer to the expanded text.
 //
 // # Rules for kernels
 //
@@ -27,6 +33,6 @@
 //   - No unpack2x16float (its .y is 0 on lavapipe).
 //   - Error-free transformations (two-sum, compensated sums) need a barrier
 //     the compiler cannot see through: OR the value's bits with a 0 read from
-//     storage (see opaque in stack_none.wgsl). Multiplying by a 1.0 read from
+//     storage (see opaque in include/exact_f32.wgsl). Multiplying by a 1.0 read from
 //     storage is not enough: Mesa still reassociated around it.
 package shaders

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed *.wgsl
+//go:embed *.wgsl include/*.wgsl
 var files embed.FS
 
 // ErrUnknown is wrapped when a shader name does not exist.
@@ -21,6 +21,11 @@ var ErrUnknown = errors.New("shaders: unknown shader")
 // shader's `// @const` declarations.
 var ErrConst = errors.New("shaders: bad constant")
 
+// includeLine matches a directive `// @include NAME` alone on its line: the text of
+// include/NAME.wgsl replaces it (WGSL has no imports; the stacking kernels share their
+// error-free arithmetic this way, so it exists once).
+var includeLine = regexp.MustCompile(`^[ \t]*//[ \t]*@include[ \t]+([a-z_0-9]+)[ \t]*$`)
+
 // constLine matches a directive `// @const NAME: TYPE` alone on its line.
 var constLine = regexp.MustCompile(`^[ \t]*//[ \t]*@const[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*:[ \t]*(u32|i32|f32|bool)[ \t]*$`)
 
@@ -29,6 +34,9 @@ func Names() []string {
 	ents, _ := files.ReadDir(".")
 	names := make([]string, 0, len(ents))
 	for _, e := range ents {
+		if e.IsDir() { // include/: fragments, not kernels
+			continue
+		}
 		names = append(names, strings.TrimSuffix(e.Name(), ".wgsl"))
 	}
 	sort.Strings(names)
@@ -44,9 +52,37 @@ func Raw(name string) (string, error) {
 	return string(b), nil
 }
 
+// Expanded returns shader name with its `// @include` lines replaced by the fragments'
+// text; `// @const` lines are left as they are. Fragments cannot include others.
+func Expanded(name string) (string, error) {
+	src, err := Raw(name)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(src, "\n")
+	for i, line := range lines {
+		m := includeLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		b, err := files.ReadFile("include/" + m[1] + ".wgsl")
+		if err != nil {
+			return "", fmt.Errorf("%w: %s includes unknown fragment %q", ErrUnknown, name, m[1])
+		}
+		frag := strings.TrimRight(string(b), "\n")
+		for fl := range strings.SplitSeq(frag, "\n") {
+			if includeLine.MatchString(fl) {
+				return "", fmt.Errorf("%w: fragment %q includes another fragment", ErrUnknown, m[1])
+			}
+		}
+		lines[i] = frag
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
 // Consts lists the constants shader name declares, as NAME → WGSL type.
 func Consts(name string) (map[string]string, error) {
-	src, err := Raw(name)
+	src, err := Expanded(name)
 	if err != nil {
 		return nil, err
 	}
@@ -59,14 +95,15 @@ func Consts(name string) (map[string]string, error) {
 	return decl, nil
 }
 
-// Source returns shader name with each `// @const NAME: T` line replaced by
+// Source returns shader name with its includes expanded (see Expanded) and each
+// `// @const NAME: T` line replaced by
 // `const NAME: T = V;`, V taken from consts and written as a WGSL literal of
 // type T. Values may be any Go integer, float or bool type that converts to T
 // without loss (an int 256 for u32, a float64 0.5 for f32); anything else, a
 // missing constant, or a constant the shader does not declare is an error
 // wrapping ErrConst.
 func Source(name string, consts map[string]any) (string, error) {
-	src, err := Raw(name)
+	src, err := Expanded(name)
 	if err != nil {
 		return "", err
 	}

@@ -31,7 +31,7 @@ func TestConstsReadsDirectives(t *testing.T) {
 }
 
 func TestSourceReplacesDirectivesInPlace(t *testing.T) {
-	raw, err := Raw("stack_none")
+	raw, err := Expanded("stack_none")
 	require.NoError(t, err)
 	src, err := Source("stack_none", map[string]any{"WG": 256, "COMBINE": uint32(0)})
 	require.NoError(t, err)
@@ -39,7 +39,17 @@ func TestSourceReplacesDirectivesInPlace(t *testing.T) {
 	assert.Contains(t, src, "\nconst COMBINE: u32 = 0u;\n")
 	assert.NotContains(t, src, "@const")
 	assert.NotContains(t, src, "override", "kernels must not use override constants")
-	assert.Equal(t, strings.Count(raw, "\n"), strings.Count(src, "\n"), "line numbers must be kept for compiler messages")
+	assert.Equal(t, strings.Count(raw, "\n"), strings.Count(src, "\n"), "line numbers of the expanded text must be kept for compiler messages")
+	for l := range strings.SplitSeq(src, "\n") {
+		assert.False(t, includeLine.MatchString(l), "include directive left: %q", l)
+	}
+	assert.Contains(t, src, "fn opaque(", "the exact_f32 fragment is included")
+}
+
+func TestIncludeErrors(t *testing.T) {
+	assert.NotContains(t, Names(), "include", "fragments are not kernels")
+	_, err := Expanded("no_such_kernel")
+	require.ErrorIs(t, err, ErrUnknown)
 }
 
 func TestLiteralFormatsEachType(t *testing.T) {
