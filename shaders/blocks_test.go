@@ -33,7 +33,7 @@ func TestStackingKernelsShareTheExactHelpers(t *testing.T) {
 	frag, err := files.ReadFile("include/exact_f32.wgsl")
 	require.NoError(t, err)
 	helpers := functions(t, string(frag))
-	require.Len(t, helpers, 8)
+	require.Len(t, helpers, 9)
 	for _, k := range []string{"stack_none", "stack_none_blocks", "stack_bounded_blocks", "stack_reject"} {
 		raw, err := Raw(k)
 		require.NoError(t, err)

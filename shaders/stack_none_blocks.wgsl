@@ -111,7 +111,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     // stack_none's ending.
     kept[j] = cnt;
     if (cnt == 0u) {
-        dst[j] = bitcast<f32>(0x7fc00000u);
+        dst[j] = special(0x7fc00000u);
         return;
     }
     if (COMBINE == 1u) {

@@ -89,7 +89,7 @@ const LINEAR_SIGMA_FLOOR: f32 = 1e-12;
 // @include exact_f32
 
 fn nan() -> f32 {
-    return bitcast<f32>(0x7fc00000u);
+    return special(0x7fc00000u);
 }
 
 // fdiv is a / b rounded about once.
@@ -451,8 +451,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     pj = j;
-    blo = bitcast<f32>(0xff800000u); // −Inf
-    bhi = bitcast<f32>(0x7f800000u); // +Inf
+    blo = special(0xff800000u); // −Inf
+    bhi = special(0x7f800000u); // +Inf
     let p = params.pixels;
     // Gather and sort: insert each valid sample after the equal ones already
     // there, so ties stay in frame order.

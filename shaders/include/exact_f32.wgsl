@@ -5,6 +5,15 @@
 // The including kernel must declare `frames: array<Frame>` with a field `one: f32` holding 1.0
 // (read from storage, so the compiler cannot see it): opaque() needs it.
 
+// special returns the f32 with bit pattern b (NaN, ±Inf). The pattern passes through a
+// function variable because Chrome's WGSL compiler (Tint) rejects a constant expression that
+// evaluates to NaN or Inf ("value nan cannot be represented as 'f32'"); naga accepts it, so
+// native tests alone would never notice.
+fn special(b: u32) -> f32 {
+    var v = b;
+    return bitcast<f32>(v);
+}
+
 // finite tests the exponent bits: x != x is compiled to an ordered compare
 // by naga and is always false.
 fn finite(x: f32) -> bool {
