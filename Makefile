@@ -4,12 +4,21 @@ BIN     := bin/zmosaic
 DEMO    ?= zmosaic-demo
 WASMPKG  = $(shell $(GO) list ./... | grep -v '/native')
 
-.PHONY: all build demo test test-short lint wasm-check bench bench-siril memcheck clean
+.PHONY: all build web demo test test-short lint wasm-check bench bench-siril memcheck clean
 
 all: build
 
-build:
+## build: the CLI, with the browser preview (web/static, zmosaic.wasm included) embedded for `zmosaic serve`
+build: web
 	$(GO) build -o $(BIN) ./native/cmd/zmosaic
+
+## web: the browser preview's engine, web/static/zmosaic.wasm, and the wasm_exec.js of the same Go
+## (in lib/wasm since Go 1.24, misc/wasm before); both are build outputs, ignored by git
+web:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o web/static/zmosaic.wasm ./wasm
+	@root=$$($(GO) env GOROOT); \
+	if [ -f $$root/lib/wasm/wasm_exec.js ]; then cp $$root/lib/wasm/wasm_exec.js web/static/wasm_exec.js; \
+	else cp $$root/misc/wasm/wasm_exec.js web/static/wasm_exec.js; fi
 
 ## demo: synthesise 16 frames, stack them, write stack.fits + stack_preview.png in $(DEMO)/
 demo: build
@@ -29,7 +38,7 @@ lint:
 	$(GO) vet ./...
 
 wasm-check:
-	GOOS=js GOARCH=wasm $(GO) build $(WASMPKG)
+	GOOS=js GOARCH=wasm $(GO) build $(WASMPKG) ./wasm
 
 ## bench: kernel benchmarks (CPU; GPU vs CPU in the same benchmark), then end to end:
 ## zmosaic CPU vs GPU vs Siril on the same frames, printed as ratios

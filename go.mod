@@ -4,6 +4,8 @@ go 1.26.0
 
 require (
 	github.com/astrogo/fitsio v0.3.0
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
 	github.com/gogpu/gputypes v0.5.2
 	github.com/gogpu/wgpu v0.31.5
 	github.com/mattn/go-isatty v0.0.24
@@ -14,6 +16,7 @@ require (
 )
 
 require (
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-webgpu/goffi v0.6.3 // indirect
 	github.com/go-webgpu/webgpu v0.5.5 // indirect
 	github.com/gogpu/gpucontext v0.28.0 // indirect

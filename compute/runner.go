@@ -65,7 +65,7 @@ func NewRunnerWith(ctx context.Context, opt Options, events Sink, open OpenFunc)
 		return r
 	}
 	info := dev.Info()
-	if opt.Backend == BackendAuto && info.Software() {
+	if opt.Backend == BackendAuto && info.Software() && !opt.SoftwareInAuto {
 		_ = dev.Close()
 		r.info = info // reported, not used
 		r.off, r.offKey = fmt.Sprintf("%s is CPU-emulated", info.Name), "gpu_adapter_skipped_software"

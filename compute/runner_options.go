@@ -12,7 +12,8 @@ type Backend string
 // Backend choices; BackendAuto is the default.
 const (
 	// BackendAuto uses a hardware adapter when one opens and the cpu package otherwise. A
-	// CPU-emulated adapter (lavapipe, SwiftShader) is skipped: our own CPU code is faster.
+	// CPU-emulated adapter (lavapipe, SwiftShader) is skipped, since our own CPU code is faster,
+	// unless Options.SoftwareInAuto is set.
 	BackendAuto Backend = "auto"
 	// BackendGPU accepts any adapter, CPU-emulated ones included (how CI runs the WGSL on
 	// lavapipe). A fallback to the CPU still happens when the GPU cannot do the work, but as a
@@ -42,6 +43,10 @@ type Options struct {
 	// 0 = auto: twice the device's per-buffer cap min(maxBufferSize,
 	// maxStorageBufferBindingSize), at most 1 GiB (see AutoGPUBudget).
 	GPUBudget int64 `json:"gpu_budget"`
+	// SoftwareInAuto makes auto use a CPU-emulated adapter too. The browser sets it: there the
+	// pure-Go path is single-threaded wasm, slower than a WebGPU fallback adapter such as
+	// SwiftShader, which runs on every core. The CLI leaves it off.
+	SoftwareInAuto bool `json:"-"`
 	// Faults makes the GPU fail on purpose (tests, demonstrations). The library never reads
 	// it from the environment; the CLI parses ZMOSAIC_GPU_FAULT.
 	Faults gpu.Faults `json:"-"`

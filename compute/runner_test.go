@@ -78,12 +78,14 @@ func TestRunnerWithoutUsableGPUStacksOnTheCPU(t *testing.T) {
 
 func TestRunnerUsesTheGPUAndSummarisesIt(t *testing.T) {
 	tests := []struct {
-		name    string
-		backend Backend
-		info    func() gpu.Info
+		name     string
+		backend  Backend
+		info     func() gpu.Info
+		software bool // Options.SoftwareInAuto
 	}{
-		{"auto uses a hardware adapter", BackendAuto, hardware},
-		{"--backend gpu accepts a CPU-emulated adapter", BackendGPU, software},
+		{"auto uses a hardware adapter", BackendAuto, hardware, false},
+		{"--backend gpu accepts a CPU-emulated adapter", BackendGPU, software, false},
+		{"auto accepts a CPU-emulated adapter when told to (the browser)", BackendAuto, software, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +94,7 @@ func TestRunnerUsesTheGPUAndSummarisesIt(t *testing.T) {
 			fake := newFake(tc.info())
 			opt := DefaultOptions()
 			opt.Backend = tc.backend
+			opt.SoftwareInAuto = tc.software
 			r := NewRunnerWith(t.Context(), opt, rec.sink(), fake.opener())
 			requireSame(t, b.cpu(t, noneOpt()), b.run(t, r, noneOpt()))
 			assert.Equal(t, []string{"gpu_info_summary", "stack_using_gpu"}, rec.keys())

@@ -36,6 +36,7 @@ var commands = []command{
 	{"demo", demoCommand},
 	{"compare", compareCommand},
 	{"gpu", gpuCommand},
+	{"serve", serveCommand},
 	{"version", versionCommand},
 }
 
