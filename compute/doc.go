@@ -8,6 +8,13 @@
 // locales/en.json, the log line and the run-report entry. Libraries never print; a nil Sink
 // discards events.
 //
+// An event that says why work runs on the CPU carries "reason", the English text for reports
+// and logs, and, when the Runner decided it (--backend cpu, no adapter, a CPU-emulated adapter
+// skipped in auto, too many frames for the sorting kernels, a row over budget, …),
+// "reason_key" naming a "reason_…" message plus that message's placeholders, so that a front
+// end says it in the user's language (locales.Localizer.Event). Errors from the GPU or its
+// driver travel as they are, as parameters.
+//
 // # Backends and fallbacks
 //
 // Options.Backend picks auto (a hardware GPU when one opens, else the CPU), gpu (any adapter;

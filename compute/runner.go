@@ -27,9 +27,9 @@ type Runner struct {
 	limits   wgpu.Limits
 	budget   int64             // working-set budget; halves after allocation failures
 	bufCap   int64             // per-buffer cap of the device
-	off      string            // why the GPU is off for the whole run; "" while usable
+	off      reason            // why the GPU is off for the whole run; zero while usable
 	offKey   string            // the event key that said so
-	disabled map[string]string // kernel → why the GPU is off for it (compile, unsupported)
+	disabled map[string]reason // kernel → why the GPU is off for it (compile, unsupported)
 	once     map[string]bool   // events already emitted, by dedup key
 	lastRows int               // rows per chunk last announced by gpu_chunking_rows
 	keepLost bool              // the device was lost in a readback timeout: never release it
@@ -46,14 +46,14 @@ func NewRunner(ctx context.Context, opt Options, events Sink) *Runner {
 
 // NewRunnerWith is NewRunner with another way to open the device (tests inject failures).
 func NewRunnerWith(ctx context.Context, opt Options, events Sink, open OpenFunc) *Runner {
-	r := &Runner{opt: opt, events: events, disabled: map[string]string{}, once: map[string]bool{}}
+	r := &Runner{opt: opt, events: events, disabled: map[string]reason{}, once: map[string]bool{}}
 	if err := opt.Validate(); err != nil {
-		r.unavailable(err.Error())
+		r.unavailable(reasonInvalidOptions(err))
 		return r
 	}
 	if opt.Backend == BackendCPU {
-		r.off, r.offKey = "--backend cpu", "gpu_fallback_unavailable"
-		events.Emit(Info, "gpu_fallback_unavailable", map[string]any{"reason": r.off})
+		r.off, r.offKey = reasonBackendCPU(), "gpu_fallback_unavailable"
+		events.Emit(Info, "gpu_fallback_unavailable", r.off.eventParams())
 		return r
 	}
 	gopt := gpu.DefaultOptions()
@@ -61,14 +61,14 @@ func NewRunnerWith(ctx context.Context, opt Options, events Sink, open OpenFunc)
 	gopt.Faults = opt.Faults
 	dev, err := open(ctx, gopt)
 	if err != nil {
-		r.unavailable(err.Error())
+		r.unavailable(reasonNoAdapter(err))
 		return r
 	}
 	info := dev.Info()
 	if opt.Backend == BackendAuto && info.Software() && !opt.SoftwareInAuto {
 		_ = dev.Close()
 		r.info = info // reported, not used
-		r.off, r.offKey = fmt.Sprintf("%s is CPU-emulated", info.Name), "gpu_adapter_skipped_software"
+		r.off, r.offKey = reasonSoftwareAdapter(info.Name), "gpu_adapter_skipped_software"
 		events.Emit(Info, "gpu_adapter_skipped_software", map[string]any{"name": info.Name, "device_type": info.DeviceType.String()})
 		return r
 	}
@@ -88,13 +88,13 @@ func NewRunnerWith(ctx context.Context, opt Options, events Sink, open OpenFunc)
 
 // unavailable records that no GPU could be opened: a note in auto, a warning when the GPU
 // was asked for.
-func (r *Runner) unavailable(reason string) {
-	r.off, r.offKey = reason, "gpu_fallback_unavailable"
+func (r *Runner) unavailable(why reason) {
+	r.off, r.offKey = why, "gpu_fallback_unavailable"
 	level := Info
 	if r.opt.Backend == BackendGPU {
 		level = Warn
 	}
-	r.events.Emit(level, "gpu_fallback_unavailable", map[string]any{"reason": reason})
+	r.events.Emit(level, "gpu_fallback_unavailable", why.eventParams())
 }
 
 // Close releases the GPU. It is idempotent. A device lost in a readback timeout is not
@@ -110,8 +110,8 @@ func (r *Runner) Close() error {
 		err = r.dev.Close()
 	}
 	r.dev = nil
-	if r.off == "" {
-		r.off, r.offKey = "runner closed", "gpu_fallback_unavailable"
+	if r.off.text == "" {
+		r.off, r.offKey = reasonClosed(), "gpu_fallback_unavailable"
 	}
 	if err != nil {
 		return fmt.Errorf("compute: close gpu: %w", err)
@@ -240,7 +240,7 @@ func (r *Runner) Summary() Summary {
 	ops := r.Report()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Summary{Requested: r.opt.Backend, GPUOff: r.off, ForcedFallbacks: r.forced, Ops: ops}
+	s := Summary{Requested: r.opt.Backend, GPUOff: r.off.text, ForcedFallbacks: r.forced, Ops: ops}
 	if r.info.Name != "" || r.dev != nil {
 		a := AdapterOf(r.info)
 		s.Adapter = &a
@@ -270,13 +270,13 @@ func (r *Runner) op(name string) *OpReport {
 
 // fallback records a decision to use the CPU: the event (a warning), its report entry and,
 // under --backend gpu, the gpu_forced_fallback warning that the CLI counts.
-func (r *Runner) fallback(o *OpReport, key, reason string, chunk int, params map[string]any) {
+func (r *Runner) fallback(o *OpReport, key string, why reason, chunk int, params map[string]any) {
 	forced := r.opt.Backend == BackendGPU
 	r.events.Emit(Warn, key, params)
-	o.Fallbacks = append(o.Fallbacks, Fallback{Key: key, Reason: reason, Call: o.Calls, Chunk: chunk, Forced: forced})
+	o.Fallbacks = append(o.Fallbacks, Fallback{Key: key, Reason: why.text, Call: o.Calls, Chunk: chunk, Forced: forced})
 	if forced {
 		r.forced++
-		r.events.Emit(Warn, "gpu_forced_fallback", map[string]any{"operation": o.Op, "reason": reason})
+		r.events.Emit(Warn, "gpu_forced_fallback", why.into(map[string]any{"operation": o.Op}))
 	}
 }
 

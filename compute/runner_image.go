@@ -95,7 +95,7 @@ func (r *Runner) whole(ctx context.Context, op wholeOp) error {
 	}
 
 	why := r.wholePlan(o, op.name)
-	if why == "" {
+	if why.text == "" {
 		if op.announce != "" {
 			r.announce(o, op.announce+"_gpu", map[string]any{"adapter": r.info.Name})
 		}
@@ -111,7 +111,7 @@ func (r *Runner) whole(ctx context.Context, op wholeOp) error {
 		}
 		r.wholeFailed(o, op, err)
 	} else if op.announce != "" {
-		r.announce(o, op.announce+"_cpu", map[string]any{"reason": why})
+		r.announce(o, op.announce+"_cpu", why.eventParams())
 	}
 	t0 := time.Now()
 	op.cpu()
@@ -120,19 +120,19 @@ func (r *Runner) whole(ctx context.Context, op wholeOp) error {
 	return nil
 }
 
-// wholePlan returns why op must run on the CPU, or "" when the GPU may try it.
-func (r *Runner) wholePlan(o *OpReport, name string) string {
+// wholePlan returns why op must run on the CPU, or no reason when the GPU may try it.
+func (r *Runner) wholePlan(o *OpReport, name string) reason {
 	switch {
-	case r.dev == nil || r.off != "":
+	case r.dev == nil || r.off.text != "":
 		// The event was emitted when the GPU went off; this operation's report still needs it.
 		if len(o.Fallbacks) == 0 {
 			r.recordOnly(o, r.offKey, r.off)
 		}
 		return r.off
-	case r.disabled[name] != "":
+	case r.disabled[name].text != "":
 		return r.disabled[name]
 	}
-	return ""
+	return reason{}
 }
 
 // wholeFailed classifies a GPU failure of op and records the fallback. The device already cut
@@ -142,18 +142,18 @@ func (r *Runner) wholePlan(o *OpReport, name string) string {
 func (r *Runner) wholeFailed(o *OpReport, op wholeOp, err error) {
 	switch {
 	case errors.Is(err, gpu.ErrOutOfMemory) || errors.Is(err, gpu.ErrTooLarge):
-		reason := fmt.Sprintf("%s of %.1f MiB: %v", op.name, mib(op.bytes), err)
-		r.disabled[op.name] = reason
-		r.fallback(o, "gpu_fallback_insufficient_memory", reason, 1, map[string]any{
-			"estimated_mb": mib(op.bytes), "allowed_mb": mib(r.budget), "reason": reason,
-		})
+		why := reasonOpAllocationFailed(op.name, op.bytes, err)
+		r.disabled[op.name] = why
+		r.fallback(o, "gpu_fallback_insufficient_memory", why, 1, why.into(map[string]any{
+			"estimated_mb": mib(op.bytes), "allowed_mb": mib(r.budget),
+		}))
 	case errors.Is(err, gpu.ErrDeviceLost):
-		r.off, r.offKey = "device lost: "+err.Error(), "gpu_device_lost"
+		r.off, r.offKey = reasonDeviceLost(err), "gpu_device_lost"
 		// See StackBand: a device lost in a readback timeout must not be released.
 		r.keepLost = errors.Is(err, context.DeadlineExceeded)
-		r.fallback(o, "gpu_device_lost", err.Error(), 1, map[string]any{"error": err.Error(), "chunk": 1})
+		r.fallback(o, "gpu_device_lost", r.off, 1, map[string]any{"error": err.Error(), "chunk": 1})
 	default:
-		r.disabled[op.name] = err.Error()
-		r.fallback(o, "gpu_fallback_runtime_error", err.Error(), 1, map[string]any{"error": err.Error()})
+		r.disabled[op.name] = reasonGPUError(err)
+		r.fallback(o, "gpu_fallback_runtime_error", reasonGPUError(err), 1, map[string]any{"error": err.Error()})
 	}
 }

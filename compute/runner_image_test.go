@@ -128,12 +128,17 @@ func TestWholeOpsWithoutAGPURunOnTheCPU(t *testing.T) {
 				r := NewRunnerWith(t.Context(), Options{Backend: backend}, rec.sink(), failOpen(gpu.ErrNoAdapter))
 				assert.Equal(t, w.cpu(im), w.run(t, r, im))
 				assert.Equal(t, w.cpu(im), w.run(t, r, im))
+				why := "reason_no_adapter"
+				if backend == BackendCPU {
+					why = "reason_backend_cpu"
+				}
 				forced := 0
 				if backend == BackendGPU {
 					forced = 1
 					f := rec.one(t, "gpu_forced_fallback")
 					assert.Equal(t, Warn, f.Level)
 					assert.Equal(t, w.op, f.Params["operation"])
+					assert.Equal(t, why, f.Params["reason_key"])
 				}
 				assert.Len(t, rec.find("gpu_forced_fallback"), forced, "counted once per operation")
 				assert.Equal(t, forced, r.ForcedFallbacks())
@@ -141,6 +146,7 @@ func TestWholeOpsWithoutAGPURunOnTheCPU(t *testing.T) {
 					e := rec.one(t, w.announce+"_cpu")
 					assert.Equal(t, Info, e.Level)
 					assert.NotEmpty(t, e.Params["reason"])
+					assert.Equal(t, why, e.Params["reason_key"])
 				}
 				rep := r.Report()[0]
 				assert.Equal(t, "cpu", rep.Backend)
@@ -172,6 +178,8 @@ func TestWholeOpsAllocationFailureKeepsTheOperationOnTheCPU(t *testing.T) {
 				assert.Equal(t, Warn, e.Level)
 				assert.Contains(t, e.Params["reason"], sentinel.Error())
 				assert.Contains(t, e.Params["reason"], w.op)
+				assert.Equal(t, "reason_op_allocation_failed", e.Params["reason_key"])
+				assert.Equal(t, w.op, e.Params["operation"])
 				assert.Positive(t, e.Params["estimated_mb"])
 				assert.Equal(t, 256.0, e.Params["allowed_mb"])
 				assert.Empty(t, rec.find("gpu_forced_fallback"), "auto does not count forced fallbacks")

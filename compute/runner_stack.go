@@ -47,8 +47,8 @@ func (r *Runner) StackBand(ctx context.Context, dst []float32, kept []uint32, sr
 	b := band{dst: dst, kept: kept, src: src, norm: norm, weights: weights, width: width, opt: opt}
 	rows := len(dst) / width
 	plan, why := r.stackPlan(o, len(src), width, rows, opt)
-	if why != "" {
-		r.announce(o, "stack_using_cpu", map[string]any{"workers": workers(opt), "reason": why})
+	if why.text != "" {
+		r.announce(o, "stack_using_cpu", why.into(map[string]any{"workers": workers(opt)}))
 		return r.cpuRows(ctx, o, b, 0, rows)
 	}
 	r.announce(o, "stack_using_gpu", map[string]any{"adapter": r.info.Name})
@@ -105,20 +105,20 @@ func (r *Runner) StackBand(ctx context.Context, dst []float32, kept []uint32, sr
 			continue
 		case errors.Is(err, gpu.ErrOutOfMemory) || errors.Is(err, gpu.ErrTooLarge):
 			r.offKey = "gpu_fallback_insufficient_memory"
-			r.off = fmt.Sprintf("GPU allocation failed %d times in a row, last with %d rows: %v", retries+1, y1-y0, err)
-			r.fallback(o, "gpu_fallback_insufficient_memory", r.off, chunk, map[string]any{
-				"estimated_mb": mib(int64(y1-y0) * plan.BytesPerRow), "allowed_mb": mib(r.budget), "reason": r.off,
-			})
+			r.off = reasonAllocationFailed(retries+1, y1-y0, err)
+			r.fallback(o, "gpu_fallback_insufficient_memory", r.off, chunk, r.off.into(map[string]any{
+				"estimated_mb": mib(int64(y1-y0) * plan.BytesPerRow), "allowed_mb": mib(r.budget),
+			}))
 		case errors.Is(err, gpu.ErrDeviceLost):
-			r.off, r.offKey = "device lost: "+err.Error(), "gpu_device_lost"
+			r.off, r.offKey = reasonDeviceLost(err), "gpu_device_lost"
 			// A readback that timed out leaves wgpu polling the device in the background;
 			// releasing it then crashed wgpu v0.31.5 (DestroyInstance during WaitIdle), so
 			// such a device is left unreleased until the process ends.
 			r.keepLost = errors.Is(err, context.DeadlineExceeded)
-			r.fallback(o, "gpu_device_lost", err.Error(), chunk, map[string]any{"error": err.Error(), "chunk": chunk})
+			r.fallback(o, "gpu_device_lost", r.off, chunk, map[string]any{"error": err.Error(), "chunk": chunk})
 		default:
-			r.disabled[kernelKey(opt)] = err.Error()
-			r.fallback(o, "gpu_fallback_runtime_error", err.Error(), chunk, map[string]any{"error": err.Error()})
+			r.disabled[kernelKey(opt)] = reasonGPUError(err)
+			r.fallback(o, "gpu_fallback_runtime_error", reasonGPUError(err), chunk, map[string]any{"error": err.Error()})
 		}
 		st, err = r.cpuRows(ctx, o, b, y0, rows)
 		addStats(&total, st)
@@ -141,15 +141,15 @@ type band struct {
 // stackPlan decides whether a band may go to the GPU: it returns the chunk plan, or why the CPU
 // must do the work. Decisions that depend on the band (too many frames, a row over budget)
 // are reported once per kernel and shape.
-func (r *Runner) stackPlan(o *OpReport, frames, width, rows int, opt cpu.StackOptions) (ChunkPlan, string) {
+func (r *Runner) stackPlan(o *OpReport, frames, width, rows int, opt cpu.StackOptions) (ChunkPlan, reason) {
 	switch {
-	case r.dev == nil || r.off != "":
+	case r.dev == nil || r.off.text != "":
 		// The event was emitted when the GPU went off; the operation's report still needs it.
 		if len(o.Fallbacks) == 0 {
 			r.recordOnly(o, r.offKey, r.off)
 		}
 		return ChunkPlan{}, r.off
-	case r.disabled[kernelKey(opt)] != "":
+	case r.disabled[kernelKey(opt)].text != "":
 		return ChunkPlan{}, r.disabled[kernelKey(opt)]
 	}
 	maxF := r.dev.MaxFrames()
@@ -159,36 +159,35 @@ func (r *Runner) stackPlan(o *OpReport, frames, width, rows int, opt cpu.StackOp
 	// the streamed rules (winsor and kappa with mean, min or max) run on the GPU.
 	sorting := opt.Reject != cpu.RejectNone || opt.Combine == cpu.CombineMedian
 	if sorting && frames > maxF && !(streams(opt, frames) && maxF == cpu.MaxSortFrames) {
-		reason := fmt.Sprintf("reject %s with combine %s on the GPU holds at most %d samples per pixel, %d frames given", opt.Reject, opt.Combine, maxF, frames)
+		why := reasonTooManyFrames(string(opt.Reject), string(opt.Combine), maxF, frames)
 		if r.emitOnceQuiet(dedup) {
 			px := int64(width) * int64(rows) * 4
-			r.fallback(o, "gpu_fallback_insufficient_memory", reason, 0, map[string]any{
-				"estimated_mb": mib(int64(frames) * px), "allowed_mb": mib(int64(maxF) * px), "reason": reason,
-			})
+			r.fallback(o, "gpu_fallback_insufficient_memory", why, 0, why.into(map[string]any{
+				"estimated_mb": mib(int64(frames) * px), "allowed_mb": mib(int64(maxF) * px),
+			}))
 		}
-		return plan, reason
+		return plan, why
 	}
 	if !plan.Fits() {
-		reason := fmt.Sprintf("one row of %d frames × %d pixels needs %.1f MiB on the GPU; budget %.1f MiB, buffer cap %.1f MiB",
-			frames, width, mib(plan.BytesPerRow), mib(r.budget), mib(r.bufCap))
+		why := reasonRowOverBudget(frames, width, plan.BytesPerRow, r.budget, r.bufCap)
 		if r.emitOnceQuiet(dedup) {
-			r.fallback(o, "gpu_fallback_insufficient_memory", reason, 0, map[string]any{
-				"estimated_mb": mib(plan.BytesPerRow), "allowed_mb": mib(min(r.budget, r.bufCap)), "reason": reason,
-			})
+			r.fallback(o, "gpu_fallback_insufficient_memory", why, 0, why.into(map[string]any{
+				"estimated_mb": mib(plan.BytesPerRow), "allowed_mb": mib(min(r.budget, r.bufCap)),
+			}))
 		}
-		return plan, reason
+		return plan, why
 	}
-	return plan, ""
+	return plan, reason{}
 }
 
 // recordOnly adds a fallback to the report whose event was already emitted (no GPU at all: the
 // event came from NewRunner), and under --backend gpu the counted warning.
-func (r *Runner) recordOnly(o *OpReport, key, reason string) {
+func (r *Runner) recordOnly(o *OpReport, key string, why reason) {
 	forced := r.opt.Backend == BackendGPU
-	o.Fallbacks = append(o.Fallbacks, Fallback{Key: key, Reason: reason, Call: o.Calls, Forced: forced})
+	o.Fallbacks = append(o.Fallbacks, Fallback{Key: key, Reason: why.text, Call: o.Calls, Forced: forced})
 	if forced {
 		r.forced++
-		r.events.Emit(Warn, "gpu_forced_fallback", map[string]any{"operation": o.Op, "reason": reason})
+		r.events.Emit(Warn, "gpu_forced_fallback", why.into(map[string]any{"operation": o.Op}))
 	}
 }
 

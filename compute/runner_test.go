@@ -22,18 +22,29 @@ func TestRunnerWithoutUsableGPUStacksOnTheCPU(t *testing.T) {
 		wantKey     string
 		wantLevel   Level
 		wantParams  map[string]any
+		wantWhy     string // reason_key of stack_using_cpu
 		forced      int
 		closedFakes bool
 	}{
 		{"no adapter in auto is a note", BackendAuto, func() OpenFunc { return failOpen(gpu.ErrNoAdapter) },
-			"gpu_fallback_unavailable", Info, map[string]any{"reason": gpu.ErrNoAdapter.Error()}, 0, false},
+			"gpu_fallback_unavailable", Info, map[string]any{"reason": gpu.ErrNoAdapter.Error(), "reason_key": "reason_no_adapter"},
+			"reason_no_adapter", 0, false},
 		{"no adapter with --backend gpu is a counted warning", BackendGPU, func() OpenFunc { return failOpen(gpu.ErrNoAdapter) },
-			"gpu_fallback_unavailable", Warn, map[string]any{"reason": gpu.ErrNoAdapter.Error()}, 1, false},
+			"gpu_fallback_unavailable", Warn, map[string]any{"reason": gpu.ErrNoAdapter.Error(), "reason_key": "reason_no_adapter"},
+			"reason_no_adapter", 1, false},
+		{"the driver's words stay as they are, apart from ours", BackendAuto, func() OpenFunc {
+			return failOpen(fmt.Errorf("%w: wgpu: no suitable GPU adapter found", gpu.ErrNoAdapter))
+		}, "gpu_fallback_unavailable", Info, map[string]any{
+			"reason":     "gpu: no usable adapter: wgpu: no suitable GPU adapter found",
+			"reason_key": "reason_no_adapter_detail", "detail": "wgpu: no suitable GPU adapter found",
+		}, "reason_no_adapter_detail", 0, false},
 		{"--backend cpu never opens a GPU", BackendCPU, func() OpenFunc {
 			return func(context.Context, gpu.Options) (Device, error) { panic("opened a GPU with --backend cpu") }
-		}, "gpu_fallback_unavailable", Info, map[string]any{"reason": "--backend cpu"}, 0, false},
+		}, "gpu_fallback_unavailable", Info, map[string]any{"reason": "--backend cpu", "reason_key": "reason_backend_cpu"},
+			"reason_backend_cpu", 0, false},
 		{"auto skips a CPU-emulated adapter", BackendAuto, func() OpenFunc { return newFake(software()).opener() },
-			"gpu_adapter_skipped_software", Info, map[string]any{"name": "llvmpipe (fake)", "device_type": "CPU"}, 0, true},
+			"gpu_adapter_skipped_software", Info, map[string]any{"name": "llvmpipe (fake)", "device_type": "CPU"},
+			"reason_software_adapter", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,6 +62,7 @@ func TestRunnerWithoutUsableGPUStacksOnTheCPU(t *testing.T) {
 			use := rec.one(t, "stack_using_cpu")
 			assert.Equal(t, Info, use.Level)
 			assert.NotEmpty(t, use.Params["reason"])
+			assert.Equal(t, tc.wantWhy, use.Params["reason_key"])
 			assert.Positive(t, use.Params["workers"])
 			assert.Empty(t, rec.find("gpu_info_summary"))
 			assert.Len(t, rec.find("gpu_forced_fallback"), tc.forced)
@@ -58,6 +70,7 @@ func TestRunnerWithoutUsableGPUStacksOnTheCPU(t *testing.T) {
 				f := rec.one(t, "gpu_forced_fallback")
 				assert.Equal(t, Warn, f.Level)
 				assert.Equal(t, "stack", f.Params["operation"])
+				assert.Equal(t, tc.wantWhy, f.Params["reason_key"])
 			}
 			assert.Equal(t, tc.forced, r.ForcedFallbacks())
 
@@ -148,11 +161,12 @@ func TestRunnerInsufficientMemoryFallsBackBeforeAnyGPUWork(t *testing.T) {
 		maxFrames int
 		capBytes  uint64
 		reason    string
+		reasonKey string
 	}{
-		{"a single row exceeds the buffer cap", noneOpt(), 64, 1000, "one row of 10 frames × 64 pixels"},
-		{"more frames than the rejection kernel holds", cpu.DefaultStackOptions(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given"},
-		{"a linear-fit clip over more frames than the kernel holds", linearOpt(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given"},
-		{"more frames than the median kernel holds", medianOpt(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given"},
+		{"a single row exceeds the buffer cap", noneOpt(), 64, 1000, "one row of 10 frames × 64 pixels", "reason_row_over_budget"},
+		{"more frames than the rejection kernel holds", cpu.DefaultStackOptions(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given", "reason_too_many_frames"},
+		{"a linear-fit clip over more frames than the kernel holds", linearOpt(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given", "reason_too_many_frames"},
+		{"more frames than the median kernel holds", medianOpt(), 8, 128 << 20, "at most 8 samples per pixel, 10 frames given", "reason_too_many_frames"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,8 +181,14 @@ func TestRunnerInsufficientMemoryFallsBackBeforeAnyGPUWork(t *testing.T) {
 			assert.Contains(t, e.Params["reason"], tc.reason)
 			assert.Positive(t, e.Params["estimated_mb"])
 			assert.Greater(t, e.Params["estimated_mb"], e.Params["allowed_mb"])
-			assert.Contains(t, rec.one(t, "stack_using_cpu").Params["reason"], tc.reason)
-			assert.Equal(t, Warn, rec.one(t, "gpu_forced_fallback").Level)
+			assert.Equal(t, tc.reasonKey, e.Params["reason_key"])
+			assert.Equal(t, 10, e.Params["frames"], "the reason's own placeholders travel with it")
+			use := rec.one(t, "stack_using_cpu")
+			assert.Contains(t, use.Params["reason"], tc.reason)
+			assert.Equal(t, tc.reasonKey, use.Params["reason_key"])
+			f := rec.one(t, "gpu_forced_fallback")
+			assert.Equal(t, Warn, f.Level)
+			assert.Equal(t, tc.reasonKey, f.Params["reason_key"])
 			b.run(t, r, tc.opt)
 			assert.Len(t, rec.find("gpu_fallback_insufficient_memory"), 1, "said once per kernel and shape")
 			assert.Equal(t, 1, r.ForcedFallbacks())
@@ -244,6 +264,9 @@ func TestRunnerOOMBacksOffThreeTimesThenUsesTheCPU(t *testing.T) {
 	e := rec.one(t, "gpu_fallback_insufficient_memory")
 	assert.Equal(t, Warn, e.Level)
 	assert.Contains(t, e.Params["reason"], "4 times")
+	assert.Equal(t, "reason_allocation_failed", e.Params["reason_key"])
+	assert.Equal(t, 4, e.Params["attempts"])
+	assert.Equal(t, 5, e.Params["rows"])
 	assert.Empty(t, rec.find("gpu_forced_fallback"), "auto does not count forced fallbacks")
 
 	b.run(t, r, noneOpt())
@@ -318,6 +341,7 @@ func TestRunnerDeviceLostKeepsFinishedChunksAndRunsTheRestOnTheCPU(t *testing.T)
 	f := rec.one(t, "gpu_forced_fallback")
 	assert.Equal(t, Warn, f.Level)
 	assert.Equal(t, "stack", f.Params["operation"])
+	assert.Equal(t, "reason_device_lost", f.Params["reason_key"])
 
 	b.run(t, r, noneOpt())
 	assert.Equal(t, 2, fake.calls, "a lost device is never called again")

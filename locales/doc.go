@@ -13,5 +13,7 @@
 //
 // Libraries emit keys and parameters (compute.Event); only the edges (native, wasm) turn them into
 // text with a Localizer. A key missing from the catalog is rendered as the key followed by its
-// parameters, never as an empty string, so nothing is silently lost.
+// parameters, never as an empty string, so nothing is silently lost. Localizer.Event renders an
+// event: when its parameters name a "reason_key", the {reason} placeholder is that reason
+// message in the same language instead of the English "reason" text.
 package locales

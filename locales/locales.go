@@ -172,3 +172,17 @@ func (l *Localizer) Has(key string) bool {
 	_, ok := l.cat.templates[l.tag][key]
 	return ok
 }
+
+// Event renders an event's message. When params names a "reason_key" that the catalog holds,
+// the {reason} placeholder gets that reason in this language, rendered from the same params,
+// instead of the English "reason" text the event also carries for reports and logs. params is
+// not modified.
+func (l *Localizer) Event(key string, params map[string]any) string {
+	rk, ok := params["reason_key"].(string)
+	if !ok || !l.Has(rk) {
+		return l.T(key, params)
+	}
+	p := maps.Clone(params)
+	p["reason"] = l.T(rk, params)
+	return l.T(key, p)
+}

@@ -77,3 +77,43 @@ func TestMatchPicksASupportedLanguage(t *testing.T) {
 		})
 	}
 }
+
+func TestEventSaysAKeyedReasonInTheUsersLanguage(t *testing.T) {
+	cat, err := Load()
+	require.NoError(t, err)
+	fr, en := cat.Localizer("fr"), cat.Localizer("en")
+	params := map[string]any{"workers": 1, "reason": "--backend cpu", "reason_key": "reason_backend_cpu"}
+	tests := []struct {
+		name string
+		l    *Localizer
+		p    map[string]any
+		want string
+	}{
+		{"French reason by its key", fr, params, "empilement sur le CPU (threads : 1) : --backend cpu demande le CPU seul"},
+		{"English reason by its key", en, params, "stacking on the CPU (threads: 1): --backend cpu asks for the CPU only"},
+		{"no key keeps the reason as given", fr, map[string]any{"workers": 4, "reason": "gpu: boom"},
+			"empilement sur le CPU (threads : 4) : gpu: boom"},
+		{"an unknown key keeps the English reason", fr, map[string]any{"workers": 4, "reason": "gpu: boom", "reason_key": "reason_from_the_future"},
+			"empilement sur le CPU (threads : 4) : gpu: boom"},
+		{"the reason's own placeholders come from the same params", fr,
+			map[string]any{"workers": 2, "reason": "llvmpipe is CPU-emulated", "reason_key": "reason_software_adapter", "name": "llvmpipe"},
+			"empilement sur le CPU (threads : 2) : llvmpipe est émulé par le CPU, et notre propre code CPU est plus rapide"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := maps.Clone(tc.p)
+			assert.Equal(t, tc.want, tc.l.Event("stack_using_cpu", tc.p))
+			assert.Equal(t, before, tc.p, "the event's params are not modified")
+		})
+	}
+}
+
+func TestReasonKeysExistForEveryRunnerDecision(t *testing.T) {
+	en, err := Raw("en")
+	require.NoError(t, err)
+	for _, k := range []string{"reason_backend_cpu", "reason_invalid_options", "reason_no_adapter", "reason_no_adapter_detail",
+		"reason_software_adapter", "reason_too_many_frames", "reason_row_over_budget", "reason_allocation_failed",
+		"reason_op_allocation_failed", "reason_device_lost", "reason_gpu_error", "reason_runner_closed"} {
+		assert.Contains(t, en, k)
+	}
+}

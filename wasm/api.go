@@ -66,6 +66,38 @@ func newAPI(s *session.Session) *api {
 			return a.s.Stack(context.Background(), options, session.Hooks{Progress: a.emitProgress, Event: a.emitEvent})
 		}), nil
 	})
+	// stackBand is a test and diagnostic entry (the cross-backend golden suite uses it): one
+	// band straight through the page's Runner, bytes in and out. See session.StackBand.
+	a.def("stackBand", func(args []js.Value) (any, error) {
+		var in session.Band
+		var err error
+		for i, dst := range []*[]byte{0: &in.Frames, 3: &in.Norm, 4: &in.Weights} {
+			if dst == nil {
+				continue
+			}
+			if *dst, err = viewBytes(args, i); err != nil {
+				return nil, fmt.Errorf("zmosaic.stackBand(frames, n, width, norm, weights, options): argument %d: %w", i+1, err)
+			}
+		}
+		in.NFrames, in.Width = int(num(args, 1)), int(num(args, 2))
+		var options map[string]any
+		if len(args) > 5 {
+			options = toMap(args[5])
+		}
+		return promise(func() (any, error) {
+			r, err := a.s.StackBand(context.Background(), in, options)
+			if err != nil {
+				return nil, err
+			}
+			out := r.JS()
+			for k, v := range out {
+				if b, ok := v.([]byte); ok {
+					out[k], _ = bytesToJS(b, nil)
+				}
+			}
+			return out, nil
+		}), nil
+	})
 	a.def("previewRGBA", func(args []js.Value) (any, error) {
 		w, h, rgba, err := s.PreviewRGBA(num(args, 0), num(args, 1), num(args, 2))
 		if err != nil {

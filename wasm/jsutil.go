@@ -165,6 +165,27 @@ func bytesToJS(b []byte, err error) (any, error) {
 	return out, nil
 }
 
+// viewBytes copies the bytes of argument i: an ArrayBuffer or any view of one (Uint8Array,
+// Float32Array, DataView, …). A missing, null or undefined argument is no bytes.
+func viewBytes(args []js.Value, i int) ([]byte, error) {
+	if i >= len(args) || args[i].IsNull() || args[i].IsUndefined() {
+		return nil, nil
+	}
+	v := args[i]
+	buf := js.Global().Get("ArrayBuffer")
+	switch {
+	case v.InstanceOf(buf):
+		v = js.Global().Get("Uint8Array").New(v)
+	case buf.Call("isView", v).Bool():
+		v = js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
+	default:
+		return nil, fmt.Errorf("want an ArrayBuffer or a typed array, got %s", jsString(v))
+	}
+	out := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(out, v)
+	return out, nil
+}
+
 func arg(args []js.Value) js.Value {
 	if len(args) == 0 {
 		return js.Undefined()

@@ -13,6 +13,16 @@
 //	previewRGBA(p_low, p_high, asinh) → {width, height, data: Uint8ClampedArray}
 //	resultFloat32() → Float32Array (CHW); fitsBytes() → Uint8Array; pngBytes(p_low, p_high, asinh) → Uint8Array
 //
+// A test and diagnostic entry runs one band through the page's Runner (the golden suite
+// checks the browser's WebGPU with it); frames, norm and weights are typed arrays or
+// ArrayBuffers of little-endian float32 (frame-major; gain, offset per frame; empty = identity
+// and equal weights), and options take reject, combine, kappa_low, kappa_high, iterations,
+// backend, gpu_budget:
+//
+//	stackBand(frames, n, width, norm, weights, options) → Promise<{valueBytes, keptBytes:
+//	          Uint8Array (float32 / uint32 LE), rejected_low, rejected_high, samples, backend,
+//	          gpu_errors, seconds}>
+//
 // Synchronous functions throw a JavaScript Error with a localised message; stack rejects its
 // Promise with a localised string. The work lives in wasm/session, which is tested natively.
 //

@@ -11,6 +11,7 @@
 //
 // A Session is safe for concurrent use. One stack runs at a time; Stack returns ErrBusy while
 // another runs. Files added during a stack do not join it.
+// StackBand (a test and diagnostic entry: one band, bytes in and out) shares that lock.
 //
 // # Browser specifics
 //

@@ -194,6 +194,7 @@ func pct(n, total int64) float64 {
 type recorder struct {
 	loc interface {
 		T(string, map[string]any) string
+		Event(string, map[string]any) string
 	}
 	hook    func(map[string]any)
 	adapter string // the page's name of the adapter; "" = keep wgpu's
@@ -221,7 +222,7 @@ func (r *recorder) emit(e compute.Event) {
 			}
 		}
 	}
-	msg := r.loc.T(e.Key, params)
+	msg := r.loc.Event(e.Key, params)
 	r.mu.Lock()
 	switch {
 	case e.Key == "stack_using_cpu":

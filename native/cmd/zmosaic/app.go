@@ -137,7 +137,8 @@ func (a *app) infof(key string, params map[string]any) {
 }
 
 // event records an event for the report and shows it: warnings always, information unless
-// --quiet, debug never.
+// --quiet, debug never. A reason the Runner decided is shown in the user's language (its
+// reason_key); the English "reason" stays in the report.
 func (a *app) event(e compute.Event) {
 	a.mu.Lock()
 	a.events = append(a.events, e)
@@ -145,10 +146,10 @@ func (a *app) event(e compute.Event) {
 	switch {
 	case e.Level >= compute.Warn:
 		a.clearBar()
-		fmt.Fprintln(a.stderr, a.t("level_"+e.Level.String(), nil)+": "+a.t(e.Key, e.Params))
+		fmt.Fprintln(a.stderr, a.t("level_"+e.Level.String(), nil)+": "+a.loc.Event(e.Key, e.Params))
 	case e.Level == compute.Info && !a.quiet:
 		a.clearBar()
-		fmt.Fprintln(a.stderr, a.t(e.Key, e.Params))
+		fmt.Fprintln(a.stderr, a.loc.Event(e.Key, e.Params))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 type gpuReport struct {
 	Adapters []gpuAdapterReport `json:"adapters"`
 	Error    string             `json:"error,omitempty"` // why no adapter opened
+	why      map[string]any     // Error as event parameters, to say it in the user's language
 }
 
 type gpuAdapterReport struct {
@@ -79,7 +80,7 @@ func gpuCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 		rep := gpuReport{Adapters: []gpuAdapterReport{}}
 		info, lim, ok := r.GPU()
 		if !ok {
-			rep.Error = r.Summary().GPUOff
+			rep.Error, rep.why = r.Summary().GPUOff, r.OffParams()
 		} else {
 			ad := gpuAdapterReport{
 				Adapter: compute.AdapterOf(info), Limits: limitsOf(lim), MaxFrames: r.MaxFrames(),
@@ -109,7 +110,11 @@ func gpuCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 func (a *app) printGPU(rep gpuReport) {
 	w := a.stdout
 	if len(rep.Adapters) == 0 {
-		fmt.Fprintln(w, a.t("gpu_none", map[string]any{"reason": rep.Error}))
+		why := rep.why
+		if why == nil {
+			why = map[string]any{"reason": rep.Error}
+		}
+		fmt.Fprintln(w, a.loc.Event("gpu_none", why))
 		return
 	}
 	for _, ad := range rep.Adapters {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,7 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/compute/gpu"
+	"github.com/zmosaic/zmosaic/locales"
 	"github.com/zmosaic/zmosaic/pipeline"
 )
 
@@ -158,4 +163,53 @@ func TestStackHelpListsTheComputeFlags(t *testing.T) {
 	_, main, _ := zm(t, "help")
 	assert.Contains(t, main, "ZMOSAIC_GPU_FAULT")
 	assert.Contains(t, main, "gpu ")
+}
+
+// A French user reads why the CPU runs in French; the report keeps the English reason and the
+// key it was said with.
+func TestBackendCPUIsExplainedInTheUsersLanguage(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := zm(t, "synth", dir, "--frames", "4", "--width", "48", "--height", "32", "--quiet")
+	require.Equal(t, exitOK, code, stderr)
+	out, report := filepath.Join(dir, "s.fits"), filepath.Join(dir, "r.json")
+	code, _, stderr = zm(t, "stack", filepath.Join(dir, "lights"), "-o", out, "--backend", "cpu", "--workers", "1",
+		"--report", report, "--lang", "fr")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "GPU non utilisé (--backend cpu demande le CPU seul) ; calcul sur le CPU")
+	assert.Contains(t, stderr, "empilement sur le CPU (threads : 1) : --backend cpu demande le CPU seul")
+	assert.Contains(t, stderr, "aperçu sur le CPU : --backend cpu demande le CPU seul")
+	assert.NotContains(t, stderr, "asks for", "no English reason in a French run")
+	assert.NotContains(t, stderr, "1 threads")
+
+	var rep pipeline.Report
+	data, err := os.ReadFile(report)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &rep))
+	found := false
+	for _, e := range rep.Events {
+		if e.Key == "stack_using_cpu" {
+			found = true
+			assert.Equal(t, "--backend cpu", e.Params["reason"])
+			assert.Equal(t, "reason_backend_cpu", e.Params["reason_key"])
+		}
+	}
+	assert.True(t, found, "stack_using_cpu is in the report")
+	require.NotNil(t, rep.Compute)
+	assert.Equal(t, "--backend cpu", rep.Compute.GPUOff)
+}
+
+func TestGPUCommandSaysWhyThereIsNoGPUInTheUsersLanguage(t *testing.T) {
+	cat, err := locales.Load()
+	require.NoError(t, err)
+	noGPU := func(context.Context, gpu.Options) (compute.Device, error) {
+		return nil, fmt.Errorf("%w: wgpu: no suitable GPU adapter found", gpu.ErrNoAdapter)
+	}
+	r := compute.NewRunnerWith(t.Context(), compute.Options{Backend: compute.BackendGPU}, nil, noGPU)
+	rep := gpuReport{Error: r.Summary().GPUOff, why: r.OffParams()}
+	var out bytes.Buffer
+	a := &app{stdout: &out, loc: cat.Localizer("fr")}
+	a.printGPU(rep)
+	assert.Equal(t, "pas de GPU pour zmosaic : aucun adaptateur GPU n'a pu être ouvert (wgpu: no suitable GPU adapter found)\n"+
+		"zmosaic exécute tous les calculs sur le CPU.\n", out.String())
+	assert.Contains(t, rep.Error, "no usable adapter", "the JSON report keeps the English text")
 }
