@@ -19,6 +19,9 @@ dir=${BENCH_DIR:-$(mktemp -d /tmp/zmosaic-bench.XXXXXX)}
 echo "== stack benchmark: $FRAMES × 1920×1080 uint16 GRBG frames in $dir"
 "$ZM" synth "$dir" --frames "$FRAMES" --width 1920 --height 1080 --bayer GRBG --hot-pixels 0 --seed 7 --quiet
 
+# calc EXPR: floating-point arithmetic with awk (bc is not on every machine).
+calc() { awk "BEGIN { print $1 }"; }
+
 # best_of CMD...: the fastest wall time of $RUNS runs, in seconds (page cache warm for all).
 best_of() {
 	local best="" t
@@ -27,8 +30,8 @@ best_of() {
 		s=$(date +%s.%N)
 		"$@" >/dev/null 2>&1
 		e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc -l)
-		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+		t=$(calc "$e - $s")
+		if [ -z "$best" ] || [ "$(calc "($t < $best) ? 1 : 0")" = 1 ]; then best=$t; fi
 	done
 	printf '%.3f' "$best"
 }
@@ -39,6 +42,8 @@ zm_t=$(best_of "${zm_cmd[@]}")
 zm_rss=$( { /usr/bin/time -f '%M' "${zm_cmd[@]}" >/dev/null; } 2>&1 | tail -1 || echo "?")
 zm_rms=$(rms "$dir/zmosaic.fits")
 printf 'zmosaic  %8.3f s  peak %6s KiB  RMS vs truth %.4f\n' "$zm_t" "$zm_rss" "$zm_rms"
+# Throughput: input samples (pixel × frame) per second, in millions.
+printf 'zmosaic throughput %.1f Mpixel-frames/s (%d frames × 1920×1080)\n' "$(calc "$FRAMES * 1920 * 1080 / $zm_t / 1000000")" "$FRAMES"
 
 # The same stack through the Runner on the GPU (any adapter: on lavapipe, Vulkan emulated on
 # these same CPU cores, expect it to be slower than the CPU path).
@@ -50,7 +55,7 @@ if "$ZM" gpu --json >/dev/null 2>&1; then
 	gpu_rms=$(rms "$dir/zmosaic_gpu.fits")
 	adapter=$("$ZM" gpu --json | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' | head -1)
 	printf 'zmosaic --backend gpu %8.3f s  RMS vs truth %.4f  (%s)\n' "$gpu_t" "$gpu_rms" "$adapter"
-	printf 'ratio gpu/cpu time %.3f (above 1 = the GPU path is slower)\n' "$(echo "$gpu_t / $zm_t" | bc -l)"
+	printf 'ratio gpu/cpu time %.3f (above 1 = the GPU path is slower)\n' "$(calc "$gpu_t / $zm_t")"
 else
 	echo "no GPU adapter: skipping the --backend gpu run (apt-get install mesa-vulkan-drivers for lavapipe)"
 fi
@@ -71,4 +76,4 @@ si_rss=$( { /usr/bin/time -f '%M' "${siril_cmd[@]}" >/dev/null; } 2>&1 | tail -1
 si_rms=$(rms "$dir/siril.fits")
 printf 'siril    %8.3f s  peak %6s KiB  RMS vs truth %.4f   (%s)\n' "$si_t" "$si_rss" "$si_rms" "$(siril-cli --version 2>/dev/null | head -1)"
 printf 'ratio zmosaic/siril time %.3f (below 1 = zmosaic faster), RMS %.4f (below 1 = zmosaic closer to truth)\n' \
-	"$(echo "$zm_t / $si_t" | bc -l)" "$(echo "$zm_rms / $si_rms" | bc -l)"
+	"$(calc "$zm_t / $si_t")" "$(calc "$zm_rms / $si_rms")"
