@@ -251,21 +251,9 @@ func (e *engine) stackBlocks(ctx context.Context, combine uint32, dst []float32,
 		if err := e.q.WriteBuffer(parBuf, 0, blockParams(uint32(px), uint32(nb), strideX, uint32(f0), flags)); err != nil {
 			return writeError("params", err)
 		}
-		enc, err := e.dev.CreateCommandEncoder(nil)
+		enc, err := e.encodeDispatch(pipe, bg, gx, gy)
 		if err != nil {
-			return fmt.Errorf("gpu: command encoder: %w", err)
-		}
-		pass, err := enc.BeginComputePass(nil)
-		if err != nil {
-			enc.DiscardEncoding()
-			return fmt.Errorf("gpu: compute pass: %w", err)
-		}
-		pass.SetPipeline(pipe.cp)
-		pass.SetBindGroup(0, bg, nil)
-		pass.Dispatch(gx, gy, 1)
-		if err := pass.End(); err != nil {
-			enc.DiscardEncoding()
-			return fmt.Errorf("gpu: dispatch %d×%d: %w", gx, gy, err)
+			return err
 		}
 		if last {
 			enc.CopyBufferToBuffer(dstBuf, 0, e.staging, 0, outBytes)

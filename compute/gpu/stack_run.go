@@ -121,21 +121,9 @@ func (e *engine) stack(ctx context.Context, k stackKernel, dst []float32, kept, 
 	}
 	defer bg.Release()
 
-	enc, err := e.dev.CreateCommandEncoder(nil)
+	enc, err := e.encodeDispatch(pipe, bg, gx, gy)
 	if err != nil {
-		return fmt.Errorf("gpu: command encoder: %w", err)
-	}
-	pass, err := enc.BeginComputePass(nil)
-	if err != nil {
-		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: compute pass: %w", err)
-	}
-	pass.SetPipeline(pipe.cp)
-	pass.SetBindGroup(0, bg, nil)
-	pass.Dispatch(gx, gy, 1)
-	if err := pass.End(); err != nil {
-		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: dispatch %d×%d: %w", gx, gy, err)
+		return err
 	}
 	for i, b := range outBufs {
 		enc.CopyBufferToBuffer(b, 0, e.staging, uint64(i)*slot, outBytes)

@@ -228,21 +228,9 @@ func (e *engine) rejectBounds(ctx context.Context, out *wgpu.Buffer, src [][]flo
 // dispatchCopy submits one dispatch of pipe over a gx×gy grid followed by a
 // copy of size bytes from the start of from to to at offset at.
 func (e *engine) dispatchCopy(pipe *pipeline, bg *wgpu.BindGroup, gx, gy uint32, from, to *wgpu.Buffer, at, size uint64) error {
-	enc, err := e.dev.CreateCommandEncoder(nil)
+	enc, err := e.encodeDispatch(pipe, bg, gx, gy)
 	if err != nil {
-		return fmt.Errorf("gpu: command encoder: %w", err)
-	}
-	pass, err := enc.BeginComputePass(nil)
-	if err != nil {
-		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: compute pass: %w", err)
-	}
-	pass.SetPipeline(pipe.cp)
-	pass.SetBindGroup(0, bg, nil)
-	pass.Dispatch(gx, gy, 1)
-	if err := pass.End(); err != nil {
-		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: dispatch %d×%d: %w", gx, gy, err)
+		return err
 	}
 	enc.CopyBufferToBuffer(from, 0, to, at, size)
 	cb, err := enc.Finish()

@@ -174,21 +174,9 @@ func (e *engine) stretchChunk(ctx context.Context, pipe *pipeline, src *wgpu.Buf
 		return fmt.Errorf("gpu: bind group: %w", err)
 	}
 	defer bg.Release()
-	enc, err := e.dev.CreateCommandEncoder(nil)
+	enc, err := e.encodeDispatch(pipe, bg, gx, gy)
 	if err != nil {
-		return fmt.Errorf("gpu: command encoder: %w", err)
-	}
-	cp, err := enc.BeginComputePass(nil)
-	if err != nil {
-		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: compute pass: %w", err)
-	}
-	cp.SetPipeline(pipe.cp)
-	cp.SetBindGroup(0, bg, nil)
-	cp.Dispatch(gx, gy, 1)
-	if err := cp.End(); err != nil {
-		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: stretch dispatch %d×%d: %w", gx, gy, err)
+		return err
 	}
 	enc.CopyBufferToBuffer(dstBuf, 0, e.staging, 0, 4*uint64(m))
 	cb, err := enc.Finish()
