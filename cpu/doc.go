@@ -1,8 +1,11 @@
 // Package cpu holds the pure-Go pixel kernels of zmosaic: per-pixel stacking with
 // rejection (winsorized sigma clip, kappa-sigma, linear-fit clip) and combination
 // (mean, median, min, max), whole-frame statistics (NaN-aware percentiles,
-// sigma-clipped statistics, normalisation coefficients, noise weights) and the
-// 8-bit preview stretch.
+// sigma-clipped statistics, normalisation coefficients, noise weights), the
+// 8-bit preview stretch, and the mosaic's pieces: reprojection (bilinear,
+// bicubic, Lanczos-3 over an interpolated coordinate grid), coadd accumulation
+// with edge feathering (exact Euclidean distance transform) and the
+// photometric least-squares solve between overlapping tiles.
 //
 // These kernels are the normative reference: the WGSL compute shaders in
 // package shaders must compute the same functions, and a difference between
