@@ -51,6 +51,7 @@ type generator struct {
 	truth []float32 // Truth(o): mono plane or RGB CHW cube
 	seen  []float32 // the truth each pixel sees: truth for mono, its CFA sampling for Bayer
 	hot   []hotPixel
+	sky   *skyScene // sky mode (mosaic or dithers): stars on the sky, truth per frame; else nil
 }
 
 func newGenerator(o Options) (*generator, error) {
@@ -58,6 +59,13 @@ func newGenerator(o Options) (*generator, error) {
 		return nil, err
 	}
 	sites, _ := parseBayer(o.Bayer) // Validate checked it
+	if o.skyMode() {
+		sc, err := newSkyScene(o)
+		if err != nil {
+			return nil, err
+		}
+		return &generator{o: o, sites: sites, hot: makeHotPixels(o), sky: sc}, nil
+	}
 	return newGeneratorWithStars(o, sites, makeStars(o)), nil
 }
 
@@ -90,17 +98,39 @@ func GenerateFrame(o Options, i int) (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
-	if i < 0 || i >= o.Frames {
-		return Frame{}, fmt.Errorf("synth: frame index %d out of range 0..%d", i, o.Frames-1)
+	if i < 0 || i >= o.TotalFrames() {
+		return Frame{}, fmt.Errorf("synth: frame index %d out of range 0..%d", i, o.TotalFrames()-1)
 	}
-	return g.frame(i), nil
+	return g.frameAt(i)
 }
 
-// frame renders frame i; i must be in range.
+// frameAt renders frame i in either mode; i must be in range. Only sky mode can fail (a WCS
+// that cannot be built).
+func (g *generator) frameAt(i int) (Frame, error) {
+	if g.sky == nil {
+		return g.frame(i), nil
+	}
+	w, truth, err := g.sky.frameTruth(i)
+	if err != nil {
+		return Frame{}, err
+	}
+	seen := truth
+	if g.sites != nil {
+		seen = cfaTruth(truth, g.o.Width, g.o.Height, g.sites)
+	}
+	return g.render(i, seen, frameHeaderWCS(g.o, i, wcsToCards(w))), nil
+}
+
+// frame renders frame i of a single-pointing set; i must be in range.
 func (g *generator) frame(i int) Frame {
+	return g.render(i, g.seen, frameHeader(g.o, i))
+}
+
+// render adds noise and artefacts to seen, the truth each pixel of frame i sees.
+func (g *generator) render(i int, seen []float32, header []Card) Frame {
 	o := g.o
 	pix := make([]float32, o.Width*o.Height)
-	addNoise(pix, g.seen, o, i)
+	addNoise(pix, seen, o, i)
 	if o.Artefacts {
 		addArtefacts(pix, o, g.hot, i)
 	}
@@ -110,12 +140,12 @@ func (g *generator) frame(i int) Frame {
 		}
 	}
 	return Frame{
-		Name:     frameName(i, o.Frames),
+		Name:     frameName(i, o.TotalFrames()),
 		Width:    o.Width,
 		Height:   o.Height,
 		Channels: 1,
 		Pix:      pix,
-		Header:   frameHeader(o, i),
+		Header:   header,
 	}
 }
 
@@ -139,6 +169,11 @@ func frameName(i, n int) string {
 // frameHeader returns the cards of frame i: acquisition keys, a TAN WCS and, for Bayer
 // frames, the CFA pattern.
 func frameHeader(o Options, i int) []Card {
+	return frameHeaderWCS(o, i, wcsCards(o))
+}
+
+// frameHeaderWCS is frameHeader with the given WCS cards.
+func frameHeaderWCS(o Options, i int, wcsCards []Card) []Card {
 	date := sessionStart.Add(time.Duration(i) * exposureSeconds * time.Second)
 	cards := []Card{
 		{"OBJECT", "SYNTH", "synthetic field"},
@@ -150,7 +185,7 @@ func frameHeader(o Options, i int) []Card {
 		{"SYNSEED", strconv.FormatUint(o.Seed, 10), "zmosaic synth seed"},
 		{"SYNFRAME", i, "0-based frame index in the synth set"},
 	}
-	cards = append(cards, wcsCards(o)...)
+	cards = append(cards, wcsCards...)
 	if o.isBayer() {
 		cards = append(cards,
 			Card{"BAYERPAT", o.Bayer, "CFA pattern, row-major from pixel (1,1)"},

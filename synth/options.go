@@ -30,6 +30,13 @@ type Options struct {
 	RA          float64 `json:"ra"`           // field centre, degrees
 	Dec         float64 `json:"dec"`          // field centre, degrees
 	ScaleArcsec float64 `json:"scale_arcsec"` // pixel scale, arcseconds per pixel
+	// Mosaic is "" for a single pointing or "NxM" for N columns × M rows of panels, each of
+	// Frames frames (frame i belongs to panel i / Frames). With a mosaic or a dither the stars
+	// live on the sky and every frame renders them through its own WCS (see mosaic.go).
+	Mosaic    string  `json:"mosaic"`
+	Overlap   float64 `json:"overlap"`    // fraction of a panel's side shared with its neighbour
+	RotateDeg float64 `json:"rotate_deg"` // camera position angle of a mosaic/dithered set, degrees
+	DitherPx  float64 `json:"dither_px"`  // maximum random per-frame pointing offset, pixels per axis
 }
 
 // DefaultOptions returns the demo data set: 16 mono frames of 1024×768 around M42.
@@ -52,6 +59,7 @@ func DefaultOptions() Options {
 		RA:          83.82,
 		Dec:         -5.39,
 		ScaleArcsec: 2.4,
+		Overlap:     0.3,
 	}
 }
 
@@ -104,7 +112,7 @@ func (o Options) Validate() error {
 	if _, err := parseBayer(o.Bayer); err != nil {
 		return bad("%v", err)
 	}
-	return nil
+	return o.validateSky(bad)
 }
 
 // Channel indices of an RGB truth cube.

@@ -21,6 +21,9 @@ const LightsDir = "lights"
 // memory stays at a few frames whatever o.Frames is. progress (nil allowed) is called after
 // each frame with (done, o.Frames). Every file is written to a temporary name and renamed.
 //
+// With a mosaic or dithers (see Options.Mosaic) there are TotalFrames frames, truth.fits is
+// on NaturalGrid and catalog.csv lists ra,dec,flux (degrees, integrated ADU) instead of x,y.
+//
 // It returns the paths written, frames first, then truth.fits and catalog.csv; on error
 // (invalid options, I/O, ctx cancelled between frames) it returns the paths completed so far
 // with the error.
@@ -33,22 +36,29 @@ func Write(ctx context.Context, dir string, o Options, progress func(done, total
 	if err := os.MkdirAll(lights, 0o755); err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
 	}
-	paths := make([]string, 0, o.Frames+2)
-	for i := range o.Frames {
+	total := o.TotalFrames()
+	paths := make([]string, 0, total+2)
+	for i := range total {
 		if err := ctx.Err(); err != nil {
-			return paths, fmt.Errorf("synth: stopped before frame %d/%d: %w", i+1, o.Frames, err)
+			return paths, fmt.Errorf("synth: stopped before frame %d/%d: %w", i+1, total, err)
 		}
-		f := g.frame(i)
+		f, err := g.frameAt(i)
+		if err != nil {
+			return paths, err
+		}
 		name := filepath.Join(lights, f.Name)
 		if err := writeFrame(name, f, g.sites != nil); err != nil {
 			return paths, err
 		}
 		paths = append(paths, name)
 		if progress != nil {
-			progress(i+1, o.Frames)
+			progress(i+1, total)
 		}
 	}
 
+	if g.sky != nil {
+		return g.sky.writeTruthAndCatalog(dir, paths)
+	}
 	name := filepath.Join(dir, "truth.fits")
 	if err := fits.Write(name, g.truthImage(), fits.WriteOptions{}); err != nil {
 		return paths, fmt.Errorf("synth: %w", err)
@@ -107,7 +117,13 @@ func (g *generator) truthImage() *fits.Image {
 // writeCatalog writes one line per star: x,y (0-based pixel coordinates of the centre, pixel
 // (0,0) spanning -0.5..0.5) and flux (integrated ADU); Bayer sets add the per-channel fluxes.
 // Numbers are written in their shortest exact form so tests can compare against them.
-func writeCatalog(name string, stars []star, rgb bool) (err error) {
+func writeCatalog(name string, stars []star, rgb bool) error {
+	return writeCatalogCols(name, "x,y", stars, rgb)
+}
+
+// writeCatalogCols is writeCatalog with the names of the two position columns (x,y or
+// ra,dec), which stars carry in their x and y fields.
+func writeCatalogCols(name, pos string, stars []star, rgb bool) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".synth-*.tmp")
 	if err != nil {
 		return fmt.Errorf("synth: %w", err)
@@ -121,9 +137,9 @@ func writeCatalog(name string, stars []star, rgb bool) (err error) {
 	bw := bufio.NewWriter(tmp)
 	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	if rgb {
-		bw.WriteString("x,y,flux,flux_r,flux_g,flux_b\n")
+		bw.WriteString(pos + ",flux,flux_r,flux_g,flux_b\n")
 	} else {
-		bw.WriteString("x,y,flux\n")
+		bw.WriteString(pos + ",flux\n")
 	}
 	for _, s := range stars {
 		bw.WriteString(num(s.x) + "," + num(s.y) + "," + num(s.flux))
