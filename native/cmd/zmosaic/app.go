@@ -30,6 +30,7 @@ type command struct {
 
 var commands = []command{
 	{"stack", stackCommand},
+	{"mosaic", mosaicCommand},
 	{"info", infoCommand},
 	{"preview", previewCommand},
 	{"synth", synthCommand},

@@ -1,0 +1,180 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/zmosaic/zmosaic/astro/fits"
+	"github.com/zmosaic/zmosaic/astro/sky"
+	"github.com/zmosaic/zmosaic/astro/wcs"
+	"github.com/zmosaic/zmosaic/compute"
+)
+
+// MosaicResult is a finished mosaic.
+type MosaicResult struct {
+	Image    *fits.Image   // CHW float32; NaN where no input has data; Header carries the output WCS
+	Coverage []float32     // Σ per-pixel weights, CHW like Image (0 where no data)
+	Alpha    []uint8       // 255 where every channel has data
+	WCS      *wcs.WCS      // the output grid
+	Frames   []FrameInfo   // every input, skipped ones with Error set
+	Plan     MosaicPlan    // how the budget was used
+	Phases   []PhaseTiming // scan, grid, assemble
+	Used     int           // inputs that went into the mosaic
+}
+
+// mosaicInput is one usable input: its reader, WCS and bounding box on the output grid.
+type mosaicInput struct {
+	r      *frameReader
+	w      *wcs.WCS
+	scale  float64      // arcsec/px at the centre
+	fp     [][2]float64 // sky footprint
+	x0, x1 int          // output columns [x0, x1) that may receive data
+	y0, y1 int          // output rows [y0, y1)
+}
+
+// Mosaic reprojects plate-solved inputs onto one output grid (the optimal grid of their
+// footprints, or opt.GridFrom) and coadds them with edge feathering, band by band within
+// opt.MemBudget. The inputs are only read; per band only the rows of each input that the band
+// needs are read. Results do not depend on the band height: every output pixel sees the same
+// inputs in the same order with the same weights. It stops between bands when ctx is cancelled.
+func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Hooks) (*MosaicResult, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if len(srcs) == 0 {
+		return nil, errors.New("pipeline: no input frames")
+	}
+	res := &MosaicResult{}
+	t0 := time.Now()
+	inputs, err := scanMosaicInputs(srcs, opt, hooks, res)
+	if err != nil {
+		return nil, err
+	}
+	res.Phases = append(res.Phases, PhaseTiming{"scan", "cpu", time.Since(t0).Seconds()})
+
+	t0 = time.Now()
+	grid, w, h := opt.GridFrom, opt.GridWidth, opt.GridHeight
+	if grid == nil {
+		fps := make([][][2]float64, len(inputs))
+		scales := make([]float64, len(inputs))
+		for i, in := range inputs {
+			fps[i], scales[i] = in.fp, in.scale
+		}
+		g := sky.DefaultGridOptions()
+		g.Projection, g.PixelScaleArcsec, g.NorthUp = opt.Projection, opt.PixelScaleArcsec, opt.NorthUp
+		if grid, w, h, err = sky.OptimalGrid(fps, scales, g); err != nil {
+			return nil, fmt.Errorf("pipeline: mosaic grid: %w", err)
+		}
+	}
+	nc := inputs[0].r.meta.Channels
+	var maxPix int64
+	for _, in := range inputs {
+		maxPix = max(maxPix, int64(in.r.meta.Width)*int64(in.r.meta.Height))
+		in.x0, in.x1, in.y0, in.y1 = outputBox(in, grid, w, h)
+	}
+	sx, _ := grid.PixelScale(float64(w)/2, float64(h)/2)
+	hooks.Events.Emit(compute.Info, "mosaic_grid", map[string]any{
+		"width": w, "height": h, "scale": sx, "projection": grid.Projection,
+	})
+	plan, err := PlanMosaic(w, h, nc, maxPix, opt.MemBudget)
+	if err != nil {
+		return nil, err
+	}
+	if opt.bandRows > 0 {
+		plan.BandRows = min(opt.bandRows, h)
+		plan.Bands = (h + plan.BandRows - 1) / plan.BandRows
+	}
+	res.Plan, res.WCS, res.Used = plan, grid, len(inputs)
+	hooks.Events.Emit(compute.Info, "mosaic_memory_plan", map[string]any{
+		"budget_mb": mib(opt.MemBudget), "estimated_mb": mib(plan.PeakBytes), "rows": plan.BandRows, "bands": plan.Bands,
+	})
+	res.Phases = append(res.Phases, PhaseTiming{"grid", "cpu", time.Since(t0).Seconds()})
+
+	t0 = time.Now()
+	img := &fits.Image{Width: w, Height: h, Channels: nc, Pix: make([]float32, w*h*nc)}
+	res.Coverage = make([]float32, len(img.Pix))
+	if err := assembleBands(ctx, inputs, grid, img, res.Coverage, opt, plan, hooks); err != nil {
+		return nil, err
+	}
+	res.Phases = append(res.Phases, PhaseTiming{"assemble", "cpu", time.Since(t0).Seconds()})
+	res.Alpha = Alpha(img)
+	img.Header = mosaicHeader(inputs, grid, opt)
+	res.Image = img
+	hooks.Events.Emit(compute.Info, "mosaic_done", map[string]any{
+		"frames": len(inputs), "width": w, "height": h, "seconds": res.Phases[0].Seconds + res.Phases[1].Seconds + res.Phases[2].Seconds,
+	})
+	return res, nil
+}
+
+// scanMosaicInputs opens every input once for its header and WCS. Inputs that cannot be read,
+// have no valid WCS or another channel count fail the run with every reason listed, or are
+// skipped with opt.SkipBad.
+func scanMosaicInputs(srcs []FrameSource, opt MosaicOptions, hooks Hooks, res *MosaicResult) ([]*mosaicInput, error) {
+	var inputs []*mosaicInput
+	var bad []error
+	for i, src := range srcs {
+		info := FrameInfo{File: src.Name()}
+		r := &frameReader{src: src, sel: opt.HDU, info: i}
+		in := &mosaicInput{r: r}
+		err := r.open()
+		if err == nil {
+			hd := r.hdu
+			info.Width, info.Height, info.Channels, info.Bitpix = hd.Width, hd.Height, hd.Channels, hd.Bitpix
+			info.Warnings = r.f.Warnings
+			in.w, err = wcs.FromHeader(hd.Header)
+			if err == nil {
+				err = in.w.Validate(hd.Width, hd.Height, wcs.DefaultValidateOptions())
+			}
+			if err == nil && len(inputs) > 0 && hd.Channels != inputs[0].r.meta.Channels {
+				err = fmt.Errorf("%d channels, %s has %d", hd.Channels, inputs[0].r.src.Name(), inputs[0].r.meta.Channels)
+			}
+			if err == nil {
+				sx, sy := in.w.PixelScale(float64(hd.Width-1)/2, float64(hd.Height-1)/2)
+				in.scale = math.Sqrt(sx * sy)
+				in.fp = in.w.Footprint(hd.Width, hd.Height, 16)
+				if !(in.scale > 0) || len(in.fp) < 3 {
+					err = errors.New("no usable footprint or pixel scale")
+				}
+			}
+		}
+		if err != nil {
+			info.Error = err.Error()
+			bad = append(bad, fmt.Errorf("pipeline: %s: %w", src.Name(), err))
+			hooks.Events.Emit(compute.Warn, "mosaic_frame_skipped", map[string]any{"file": src.Name(), "reason": err.Error()})
+			r.close()
+		} else {
+			r.meta = r.hdu
+			r.close()
+			inputs = append(inputs, in)
+		}
+		res.Frames = append(res.Frames, info)
+		hooks.progress("scan", i+1, len(srcs))
+	}
+	if len(bad) > 0 && !opt.SkipBad {
+		return nil, errors.Join(bad...)
+	}
+	if len(inputs) == 0 {
+		return nil, errors.New("pipeline: no input with a usable WCS to mosaic")
+	}
+	return inputs, nil
+}
+
+// outputBox is the part of the w×h output that in may cover: the bounding box of its sky
+// footprint on the output grid, widened by 2 px for the interpolation of the edges and the
+// curvature between footprint samples, and clipped to the grid. An empty box has x0 >= x1.
+func outputBox(in *mosaicInput, grid *wcs.WCS, w, h int) (x0, x1, y0, y1 int) {
+	fx0, fy0, fx1, fy1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range in.fp {
+		x, y, err := grid.WorldToPixel(p[0], p[1])
+		if err != nil || math.IsNaN(x) || math.IsNaN(y) {
+			// A corner the output projection cannot show: assume the whole grid.
+			return 0, w, 0, h
+		}
+		fx0, fx1, fy0, fy1 = min(fx0, x), max(fx1, x), min(fy0, y), max(fy1, y)
+	}
+	clip := func(v float64, n int) int { return int(min(max(v, 0), float64(n))) }
+	return clip(math.Floor(fx0)-2, w), clip(math.Ceil(fx1)+3, w), clip(math.Floor(fy0)-2, h), clip(math.Ceil(fy1)+3, h)
+}
