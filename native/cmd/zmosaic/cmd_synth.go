@@ -22,6 +22,10 @@ func addSynthFlags(a *app, fs *pflag.FlagSet, def synth.Options) *synth.Options 
 	fs.Float64Var(&o.Satellites, "satellites", def.Satellites, a.t("flag_satellites", nil))
 	fs.IntVar(&o.HotPixels, "hot-pixels", def.HotPixels, a.t("flag_hot_pixels", nil))
 	fs.BoolVar(&o.Artefacts, "artefacts", def.Artefacts, a.t("flag_artefacts", nil))
+	fs.StringVar(&o.Mosaic, "mosaic", def.Mosaic, a.t("flag_synth_mosaic", nil))
+	fs.Float64Var(&o.Overlap, "overlap", def.Overlap, a.t("flag_overlap", nil))
+	fs.Float64Var(&o.RotateDeg, "rotate", def.RotateDeg, a.t("flag_rotate", nil))
+	fs.Float64Var(&o.DitherPx, "dither", def.DitherPx, a.t("flag_dither", nil))
 	return &o
 }
 
