@@ -11,6 +11,7 @@ import (
 	"github.com/zmosaic/zmosaic/astro/sky"
 	"github.com/zmosaic/zmosaic/astro/wcs"
 	"github.com/zmosaic/zmosaic/compute"
+	"github.com/zmosaic/zmosaic/cpu"
 )
 
 // MosaicResult is a finished mosaic.
@@ -23,6 +24,9 @@ type MosaicResult struct {
 	Plan     MosaicPlan    // how the budget was used
 	Phases   []PhaseTiming // scan, grid, assemble
 	Used     int           // inputs that went into the mosaic
+	// Corrections are the photometric corrections (corrected = Gain·x + Offset) applied to the
+	// used inputs, in input order; nil when Match is none or nothing could be matched.
+	Corrections []cpu.Affine
 }
 
 // mosaicInput is one usable input: its reader, WCS and bounding box on the output grid.
@@ -33,6 +37,15 @@ type mosaicInput struct {
 	fp     [][2]float64 // sky footprint
 	x0, x1 int          // output columns [x0, x1) that may receive data
 	y0, y1 int          // output rows [y0, y1)
+	corr   cpu.Affine   // photometric correction (Gain 0 until set: see correction)
+}
+
+// correction is the photometric correction of in, Identity when none was solved.
+func (in *mosaicInput) correction() cpu.Affine {
+	if in.corr == (cpu.Affine{}) {
+		return cpu.Identity
+	}
+	return in.corr
 }
 
 // Mosaic reprojects plate-solved inputs onto one output grid (the optimal grid of their
@@ -93,6 +106,17 @@ func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Ho
 	})
 	res.Phases = append(res.Phases, PhaseTiming{"grid", "cpu", time.Since(t0).Seconds()})
 
+	if opt.Match != MatchNone {
+		t0 = time.Now()
+		if res.Corrections, err = matchInputs(inputs, grid, w, h, opt, hooks); err != nil {
+			return nil, err
+		}
+		for i, c := range res.Corrections {
+			inputs[i].corr = c
+		}
+		res.Phases = append(res.Phases, PhaseTiming{"match", "cpu", time.Since(t0).Seconds()})
+	}
+
 	t0 = time.Now()
 	img := &fits.Image{Width: w, Height: h, Channels: nc, Pix: make([]float32, w*h*nc)}
 	res.Coverage = make([]float32, len(img.Pix))
@@ -101,10 +125,10 @@ func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Ho
 	}
 	res.Phases = append(res.Phases, PhaseTiming{"assemble", "cpu", time.Since(t0).Seconds()})
 	res.Alpha = Alpha(img)
-	img.Header = mosaicHeader(inputs, grid, opt)
+	img.Header = mosaicHeader(inputs, grid, opt, res.Corrections != nil)
 	res.Image = img
 	hooks.Events.Emit(compute.Info, "mosaic_done", map[string]any{
-		"frames": len(inputs), "width": w, "height": h, "seconds": res.Phases[0].Seconds + res.Phases[1].Seconds + res.Phases[2].Seconds,
+		"frames": len(inputs), "width": w, "height": h, "seconds": totalSeconds(res.Phases),
 	})
 	return res, nil
 }
@@ -177,4 +201,12 @@ func outputBox(in *mosaicInput, grid *wcs.WCS, w, h int) (x0, x1, y0, y1 int) {
 	}
 	clip := func(v float64, n int) int { return int(min(max(v, 0), float64(n))) }
 	return clip(math.Floor(fx0)-2, w), clip(math.Ceil(fx1)+3, w), clip(math.Floor(fy0)-2, h), clip(math.Ceil(fy1)+3, h)
+}
+
+func totalSeconds(p []PhaseTiming) float64 {
+	var s float64
+	for _, t := range p {
+		s += t.Seconds
+	}
+	return s
 }

@@ -157,7 +157,7 @@ func addInput(in *mosaicInput, grid *wcs.WCS, win *inputWindow, accs []*cpu.Coad
 		for r := range rows {
 			off := (ry0-by0+r)*w + bx0
 			acc := &cpu.CoaddBand{Sum: accs[c].Sum[off : off+bw], Weight: accs[c].Weight[off : off+bw]}
-			if err := cpu.Accumulate(acc, val[r*bw:(r+1)*bw], wt[r*bw:(r+1)*bw], 1, cpu.Affine{Gain: 1}); err != nil {
+			if err := cpu.Accumulate(acc, val[r*bw:(r+1)*bw], wt[r*bw:(r+1)*bw], 1, in.correction()); err != nil {
 				return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
 			}
 		}
@@ -178,7 +178,7 @@ var wcsKey = regexp.MustCompile(`^(WCSAXES|WCSNAME|CTYPE\d|CRPIX\d|CRVAL\d|CDELT
 
 // mosaicHeader starts from the first input's header (observation keys), replaces its WCS by
 // the output grid's, and records how the mosaic was made.
-func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions) *fits.Header {
+func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions, matched bool) *fits.Header {
 	h := inputs[0].r.meta.Header.Clone()
 	for _, c := range h.Cards() {
 		if wcsKey.MatchString(c.Key) {
@@ -196,8 +196,14 @@ func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions) *fits
 	h.Set("DATE", time.Now().UTC().Format("2006-01-02T15:04:05"), "file creation date (UTC)")
 	h.Set("ZMINTERP", string(opt.Interp), "zmosaic reprojection kernel")
 	h.Set("ZMFEATHR", opt.Feather, "zmosaic feather width (input px)")
+	h.Set("ZMMATCH", opt.Match, "zmosaic photometric matching")
 	for _, in := range inputs {
-		h.Add("HISTORY", nil, "zmosaic mosaic input: "+filepath.Base(in.r.src.Name()))
+		line := "zmosaic mosaic input: " + filepath.Base(in.r.src.Name())
+		if matched {
+			c := in.correction()
+			line += fmt.Sprintf(" gain=%.6g offset=%.6g", c.Gain, c.Offset)
+		}
+		h.Add("HISTORY", nil, line)
 	}
 	return h
 }

@@ -22,6 +22,10 @@ type MosaicOptions struct {
 	MemBudget        int64      `json:"mem_budget"`  // bytes for pixel buffers; see PlanMosaic
 	HDU              string     `json:"hdu"`         // "" = first image HDU with data; index or EXTNAME
 	SkipBad          bool       `json:"skip_bad"`    // skip unreadable inputs or inputs without a valid WCS
+	// Match is the photometric matching of the inputs before they are blended: none, offset
+	// (per-input sky offsets) or gain-offset (gains from the overlaps' signal spans, then
+	// offsets). See matchInputs.
+	Match string `json:"match"`
 	// GridFrom, when set, is the output grid (--grid-from): its WCS with GridWidth×GridHeight
 	// pixels replaces the optimal grid, and Projection, PixelScaleArcsec and NorthUp are unused.
 	GridFrom   *wcs.WCS `json:"-"`
@@ -39,6 +43,7 @@ func DefaultMosaicOptions() MosaicOptions {
 		Feather:    32,
 		Projection: "TAN",
 		MemBudget:  1 << 30,
+		Match:      MatchOffset,
 	}
 }
 
@@ -47,6 +52,11 @@ func (o MosaicOptions) Validate() error {
 	var errs []error
 	if err := o.Interp.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("pipeline: %w", err))
+	}
+	switch o.Match {
+	case MatchNone, MatchOffset, MatchGainOffset:
+	default:
+		errs = append(errs, fmt.Errorf("pipeline: unknown match %q (want none, offset or gain-offset)", o.Match))
 	}
 	if o.Feather < 0 {
 		errs = append(errs, fmt.Errorf("pipeline: feather must be >= 0 px, got %d", o.Feather))

@@ -95,7 +95,7 @@ func (a *app) dispatch(name string, args []string) int {
 			return pflag.NormalizedName(strings.ReplaceAll(n, "_", "-"))
 		})
 		body := c.flags(a, fs)
-		fs.String("lang", a.lang, a.t("flag_lang", nil))
+		fs.String("lang", a.loc.Lang(), a.t("flag_lang", nil))
 		fs.BoolVarP(&a.quiet, "quiet", "q", false, a.t("flag_quiet", nil))
 		err := fs.Parse(args)
 		switch {

@@ -29,6 +29,7 @@ func mosaicCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 	budget := fs.String("mem-budget", pipeline.FormatSizeFlag(def.MemBudget), a.t("flag_mem_budget", nil))
 	fs.IntVar(&opt.Workers, "workers", 0, a.t("flag_workers", nil))
 	fs.BoolVar(&opt.SkipBad, "skip-bad", def.SkipBad, a.t("flag_skip_bad", nil))
+	fs.StringVar(&opt.Match, "match", def.Match, a.t("flag_match", nil))
 	report := fs.String("report", "", a.t("flag_report", nil))
 	noPreview := fs.Bool("no-preview", false, a.t("flag_no_preview", nil))
 	stretch := addStretchFlags(a, fs)

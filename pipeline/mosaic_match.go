@@ -1,0 +1,205 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+
+	"github.com/zmosaic/zmosaic/astro/wcs"
+	"github.com/zmosaic/zmosaic/compute"
+	"github.com/zmosaic/zmosaic/cpu"
+)
+
+// Photometric matching modes of MosaicOptions.Match.
+const (
+	MatchNone       = "none"
+	MatchOffset     = cpu.PhotometryOffset
+	MatchGainOffset = cpu.PhotometryGainOffset
+)
+
+// mosaicMatchStep is the spacing, in output pixels, of the coarse lattice on which pairwise
+// photometric relations are measured: every 8th output pixel in x and y. Sky levels and
+// gains vary over hundreds of pixels, so 1/64 of the pixels is plenty of samples, and the
+// pass costs a small fraction of the main one.
+const mosaicMatchStep = 8
+
+// mosaicMatchMinSamples is the least number of common valid lattice samples for a pair to be
+// measured; fewer give a noisy median.
+const mosaicMatchMinSamples = 200
+
+// matchInputs measures the pairwise photometric relations of the inputs on the coarse lattice
+// of the w×h output grid, solves per-input corrections with the anchor fixed, and returns
+// them in input order (nil when nothing could be matched: the mosaic then uses Identity).
+func matchInputs(inputs []*mosaicInput, grid *wcs.WCS, w, h int, opt MosaicOptions, hooks Hooks) ([]cpu.Affine, error) {
+	skip := func(reason string) ([]cpu.Affine, error) {
+		hooks.Events.Emit(compute.Info, "mosaic_match_skipped", map[string]any{"reason": reason})
+		return nil, nil
+	}
+	if len(inputs) < 2 {
+		return skip("a single input")
+	}
+	cw, ch := (w-1)/mosaicMatchStep+1, (h-1)/mosaicMatchStep+1
+	samples := make([][]float32, len(inputs))
+	for i, in := range inputs {
+		s, err := coarseSamples(in, grid, cw, ch, opt)
+		if err != nil {
+			return nil, err
+		}
+		samples[i] = s
+	}
+	var ov []cpu.Overlap
+	count := make([]int, len(inputs))
+	for i := range inputs {
+		for j := i + 1; j < len(inputs); j++ {
+			if o, ok := measurePair(samples[i], samples[j], opt.Match); ok {
+				o.I, o.J = i, j
+				ov = append(ov, o)
+				count[i]++
+				count[j]++
+			}
+		}
+	}
+	if len(ov) == 0 {
+		return skip(fmt.Sprintf("no pair of inputs shares %d valid samples", mosaicMatchMinSamples))
+	}
+	anchor := 0
+	for i, c := range count {
+		if c > count[anchor] {
+			anchor = i
+		}
+	}
+	corr, err := cpu.SolvePhotometry(len(inputs), ov, anchor, opt.Match)
+	note := ""
+	if err != nil {
+		// Inputs not connected to the anchor keep Identity; the others are still matched.
+		if !errors.Is(err, cpu.ErrDisconnected) || corr == nil {
+			return nil, fmt.Errorf("pipeline: mosaic match: %w", err)
+		}
+		note = err.Error()
+	}
+	hooks.Events.Emit(compute.Info, "mosaic_match", map[string]any{
+		"pairs": len(ov), "anchor": filepath.Base(inputs[anchor].r.src.Name()), "mode": opt.Match,
+		"corrections": corr, "note": note,
+	})
+	return corr, nil
+}
+
+// coarseSamples reprojects input in (bilinear, mean of its channels) onto the cw×ch coarse
+// lattice of the output grid, NaN where it has no data. Only the input rows the lattice maps
+// to are read.
+func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions) ([]float32, error) {
+	out := make([]float32, cw*ch)
+	for i := range out {
+		out[i] = float32(math.NaN())
+	}
+	// The lattice part of the input's output box: columns cx0..cx1-1, rows cy0..cy1-1.
+	cx0, cx1 := (in.x0+mosaicMatchStep-1)/mosaicMatchStep, min((in.x1-1)/mosaicMatchStep+1, cw)
+	cy0, cy1 := (in.y0+mosaicMatchStep-1)/mosaicMatchStep, min((in.y1-1)/mosaicMatchStep+1, ch)
+	bw, bh := cx1-cx0, cy1-cy0
+	if bw <= 0 || bh <= 0 {
+		return out, nil
+	}
+	// Exact mapping every 2 lattice samples (16 output px, as the main pass), interpolated between.
+	cg := cpu.NewCoordGrid(bw, bh, 2, func(x, y float64) (float64, float64, bool) {
+		ra, dec, err := grid.PixelToWorld(float64(cx0)*mosaicMatchStep+x*mosaicMatchStep, float64(cy0)*mosaicMatchStep+y*mosaicMatchStep)
+		if err != nil {
+			return 0, 0, false
+		}
+		ix, iy, err := in.w.WorldToPixel(ra, dec)
+		return ix, iy, err == nil && !math.IsNaN(ix) && !math.IsNaN(iy)
+	})
+	iw, ih := in.r.meta.Width, in.r.meta.Height
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, y := range cg.Y {
+		if !math.IsNaN(y) {
+			lo, hi = min(lo, y), max(hi, y)
+		}
+	}
+	if !(lo <= float64(ih)-0.5 && hi >= -0.5) {
+		return out, nil
+	}
+	wy0 := int(max(math.Floor(lo)-2, 0))
+	wy1 := int(min(math.Ceil(hi)+3, float64(ih)))
+	wh := wy1 - wy0
+	for i := range cg.Y {
+		cg.Y[i] -= float64(wy0)
+	}
+	nc := in.r.meta.Channels
+	pix := make([]float32, iw*wh)
+	val := make([]float32, bw*bh)
+	sum := make([]float64, bw*bh)
+	ro := cpu.ReprojectOptions{Interp: cpu.InterpBilinear, Workers: opt.Workers}
+	for c := range nc {
+		if err := in.r.readRows(c, wy0, wy1, pix); err != nil {
+			return nil, err
+		}
+		if err := cpu.Reproject(val, bw, 0, bh, pix, iw, wh, cg, ro); err != nil {
+			return nil, fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
+		}
+		for k, v := range val {
+			sum[k] += float64(v) // NaN or ±Inf anywhere makes the sample invalid
+		}
+	}
+	in.r.close()
+	for y := range bh {
+		for x := range bw {
+			if v := sum[y*bw+x] / float64(nc); !math.IsNaN(v) && !math.IsInf(v, 0) {
+				out[(cy0+y)*cw+cx0+x] = float32(v)
+			}
+		}
+	}
+	return out, nil
+}
+
+// measurePair estimates b ≈ Gain·a + Offset from the lattice samples two inputs share.
+// Sky samples are those below the median of both inputs (stars and galaxies excluded); the
+// offset is the median of b − Gain·a over them; in gain-offset mode the gain is the ratio of
+// the P90−P25 spans of all common samples (it needs real signal). Weight is the number of sky
+// samples. ok is false when the pair cannot be measured.
+func measurePair(a, b []float32, mode string) (o cpu.Overlap, ok bool) {
+	var va, vb []float64
+	for k := range a {
+		if x, y := a[k], b[k]; x == x && y == y {
+			va, vb = append(va, float64(x)), append(vb, float64(y))
+		}
+	}
+	if len(va) < mosaicMatchMinSamples {
+		return o, false
+	}
+	sa, sb := slices.Clone(va), slices.Clone(vb)
+	slices.Sort(sa)
+	slices.Sort(sb)
+	ma, mb := quantile(sa, 0.5), quantile(sb, 0.5)
+	o.Gain = 1
+	if mode == MatchGainOffset {
+		spanA, spanB := quantile(sa, 0.9)-quantile(sa, 0.25), quantile(sb, 0.9)-quantile(sb, 0.25)
+		if !(spanA > 0 && spanB > 0) {
+			return o, false
+		}
+		o.Gain = spanB / spanA
+	}
+	var d []float64
+	for k := range va {
+		if va[k] < ma && vb[k] < mb {
+			d = append(d, vb[k]-o.Gain*va[k])
+		}
+	}
+	if len(d) == 0 {
+		return o, false
+	}
+	slices.Sort(d)
+	o.Offset, o.Weight = quantile(d, 0.5), float64(len(d))
+	return o, true
+}
+
+// quantile is the q-quantile of sorted s (non-empty), linear between ranks.
+func quantile(s []float64, q float64) float64 {
+	p := q * float64(len(s)-1)
+	i := int(p)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i] + (p-float64(i))*(s[i+1]-s[i])
+}
