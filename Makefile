@@ -46,6 +46,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./cpu/ ./pipeline/
 	$(GO) test -run '^$$' -bench 'GPUStackBand|Percentile|Stretch' -benchtime 3x ./compute/gpu/ | awk -f scripts/bench-ratios.awk
 	./scripts/bench-stack.sh
+	./scripts/bench-mosaic.sh
 
 ## memcheck: the 64 × 2048² float32 stack under --mem-budget 256MiB, measured by /usr/bin/time -v
 memcheck: build
