@@ -106,23 +106,8 @@ func (a *app) mosaic(files []string, out string, opt pipeline.MosaicOptions, str
 		rep.Inputs, rep.Phases = res.Frames, res.Phases
 		err = a.writeMosaicOutputs(res, out, stretch, preview, rep)
 	}
-	rep.Seconds = time.Since(start).Seconds()
-	rep.PeakRSSBytes = peakRSS()
-	rep.Events = a.takeEvents()
-	if err != nil {
-		rep.Error = err.Error()
-	}
-	if reportPath != "" {
-		if werr := pipeline.WriteReport(reportPath, rep); werr != nil {
-			a.errorf("write_failed", map[string]any{"file": reportPath, "error": werr.Error()})
-			if err == nil {
-				return exitFailure
-			}
-		}
-	}
-	if err != nil {
-		a.errorf("mosaic_failed", map[string]any{"error": err.Error()})
-		return exitFailure
+	if code := a.finishReport(rep, start, err, reportPath, "mosaic_failed"); code != exitOK {
+		return code
 	}
 	a.infof("mosaic_summary", map[string]any{
 		"frames": res.Used, "output": out, "width": res.Image.Width, "height": res.Image.Height,

@@ -109,23 +109,8 @@ func (a *app) stack(files []string, out string, opt pipeline.StackOptions, stret
 	} else {
 		rep.Compute = &sum
 	}
-	rep.Seconds = time.Since(start).Seconds()
-	rep.PeakRSSBytes = peakRSS()
-	rep.Events = a.takeEvents()
-	if err != nil {
-		rep.Error = err.Error()
-	}
-	if reportPath != "" {
-		if werr := pipeline.WriteReport(reportPath, rep); werr != nil {
-			a.errorf("write_failed", map[string]any{"file": reportPath, "error": werr.Error()})
-			if err == nil {
-				return exitFailure
-			}
-		}
-	}
-	if err != nil {
-		a.errorf("stack_failed", map[string]any{"error": err.Error()})
-		return exitFailure
+	if code := a.finishReport(rep, start, err, reportPath, "stack_failed"); code != exitOK {
+		return code
 	}
 	a.infof("stack_summary", map[string]any{
 		"frames": res.Used, "output": out, "seconds": rep.Seconds,
