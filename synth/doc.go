@@ -28,4 +28,13 @@
 // With a Bayer pattern the truth is an RGB CHW cube (stars have colours) and each frame pixel
 // samples the channel its CFA site sees; such frames are rounded and clamped to 0..65535, exactly
 // what the uint16 file holds.
+//
+// # Seestar-like sets and bad inputs
+//
+// SeestarOptions (`zmosaic synth --seestar`) is the input of a hierarchical run: 1080×1920
+// GRBG uint16 frames at 2.39"/px with RA/DEC and OBJCTRA/OBJCTDEC pointing hints, EXPTIME and
+// DATE-OBS advancing 10 s per frame, optionally a mosaic and alt-az field rotation
+// (FieldRotationDeg turns each panel's frames about their centre), and DIR/frames.csv with
+// every frame's true centre, rotation and injections. Corrupt and NoWCS pick frames from the
+// seed (Injected) to write truncated or without WCS keys; they change no pixel.
 package synth

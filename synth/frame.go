@@ -52,6 +52,8 @@ type generator struct {
 	seen  []float32 // the truth each pixel sees: truth for mono, its CFA sampling for Bayer
 	hot   []hotPixel
 	sky   *skyScene // sky mode (mosaic or dithers): stars on the sky, truth per frame; else nil
+	// Injected bad inputs by frame index (Injected); nil when there are none.
+	corrupt, noWCS []bool
 }
 
 func newGenerator(o Options) (*generator, error) {
@@ -64,14 +66,24 @@ func newGenerator(o Options) (*generator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &generator{o: o, sites: sites, hot: makeHotPixels(o), sky: sc}, nil
+		g := &generator{o: o, sites: sites, hot: makeHotPixels(o), sky: sc}
+		g.inject()
+		return g, nil
 	}
 	return newGeneratorWithStars(o, sites, makeStars(o)), nil
+}
+
+// inject marks the frames Write corrupts or writes without WCS.
+func (g *generator) inject() {
+	c, n := injected(g.o)
+	g.corrupt = indexSet(c, g.o.TotalFrames())
+	g.noWCS = indexSet(n, g.o.TotalFrames())
 }
 
 // newGeneratorWithStars lets tests place their own stars; o must be valid.
 func newGeneratorWithStars(o Options, sites []int, stars []star) *generator {
 	g := &generator{o: o, sites: sites, stars: stars, hot: makeHotPixels(o)}
+	g.inject()
 	g.truth = renderTruth(o, stars, sites != nil)
 	g.seen = g.truth
 	if sites != nil {
@@ -118,12 +130,12 @@ func (g *generator) frameAt(i int) (Frame, error) {
 	if g.sites != nil {
 		seen = cfaTruth(truth, g.o.Width, g.o.Height, g.sites)
 	}
-	return g.render(i, seen, frameHeaderWCS(g.o, i, wcsToCards(w))), nil
+	return g.render(i, seen, g.header(i, wcsToCards(w), w.CRVal)), nil
 }
 
 // frame renders frame i of a single-pointing set; i must be in range.
 func (g *generator) frame(i int) Frame {
-	return g.render(i, g.seen, frameHeader(g.o, i))
+	return g.render(i, g.seen, g.header(i, wcsCards(g.o), [2]float64{g.o.RA, g.o.Dec}))
 }
 
 // render adds noise and artefacts to seen, the truth each pixel of frame i sees.
@@ -166,26 +178,37 @@ func frameName(i, n int) string {
 	return fmt.Sprintf("frame_%0*d.fits", max(4, len(strconv.Itoa(n))), i+1)
 }
 
-// frameHeader returns the cards of frame i: acquisition keys, a TAN WCS and, for Bayer
-// frames, the CFA pattern.
-func frameHeader(o Options, i int) []Card {
-	return frameHeaderWCS(o, i, wcsCards(o))
+// dateLayout is how DATE-OBS is written: UTC, milliseconds, no zone suffix (FITS convention).
+const dateLayout = "2006-01-02T15:04:05.000"
+
+// frameDate is the UTC start of frame i's exposure: subs taken back to back, panel after panel.
+func frameDate(i int) time.Time {
+	return sessionStart.Add(time.Duration(i) * exposureSeconds * time.Second)
 }
 
-// frameHeaderWCS is frameHeader with the given WCS cards.
-func frameHeaderWCS(o Options, i int, wcsCards []Card) []Card {
-	date := sessionStart.Add(time.Duration(i) * exposureSeconds * time.Second)
+// header returns the cards of frame i: acquisition keys, the WCS cards wcsCards (left out for
+// a frame Injected without WCS, which gets SYNNOWCS = T instead), Seestar keys with pointing
+// hints around centre (RA, Dec of the frame centre) and, for Bayer frames, the CFA pattern.
+func (g *generator) header(i int, wcsCards []Card, centre [2]float64) []Card {
+	o := g.o
 	cards := []Card{
 		{"OBJECT", "SYNTH", "synthetic field"},
 		{"CREATOR", "zmosaic synth", "software that made this file"},
 		{"IMAGETYP", "LIGHT", ""},
-		{"DATE-OBS", date.Format("2006-01-02T15:04:05.000"), "UTC start of exposure"},
+		{"DATE-OBS", frameDate(i).Format(dateLayout), "UTC start of exposure"},
 		{"EXPTIME", float64(exposureSeconds), "exposure time, s"},
 		{"GAIN", o.Gain, "e-/ADU"},
 		{"SYNSEED", strconv.FormatUint(o.Seed, 10), "zmosaic synth seed"},
 		{"SYNFRAME", i, "0-based frame index in the synth set"},
 	}
-	cards = append(cards, wcsCards...)
+	if g.noWCS != nil && g.noWCS[i] {
+		cards = append(cards, Card{"SYNNOWCS", true, "zmosaic synth: WCS left out on purpose"})
+	} else {
+		cards = append(cards, wcsCards...)
+	}
+	if o.Seestar {
+		cards = append(cards, seestarCards(o, i, centre)...)
+	}
 	if o.isBayer() {
 		cards = append(cards,
 			Card{"BAYERPAT", o.Bayer, "CFA pattern, row-major from pixel (1,1)"},

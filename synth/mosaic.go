@@ -63,7 +63,7 @@ func (o Options) TotalFrames() int {
 
 // skyMode reports whether stars live on the sky (mosaic or dithers) rather than on the
 // single frame grid.
-func (o Options) skyMode() bool { return o.Mosaic != "" || o.DitherPx != 0 }
+func (o Options) skyMode() bool { return o.Mosaic != "" || o.DitherPx != 0 || o.FieldRotationDeg != 0 }
 
 // validateSky checks the mosaic and dither options; bad wraps ErrInvalidOptions.
 func (o Options) validateSky(bad func(format string, args ...any) error) error {
@@ -80,6 +80,10 @@ func (o Options) validateSky(bad func(format string, args ...any) error) error {
 		return bad("rotate_deg = %g, want -360..360", o.RotateDeg)
 	case !(o.DitherPx >= 0 && o.DitherPx <= float64(min(o.Width, o.Height))/4):
 		return bad("dither_px = %g, want 0..%d (a quarter of the shorter side)", o.DitherPx, min(o.Width, o.Height)/4)
+	case !(o.FieldRotationDeg >= -maxFieldRotationDeg && o.FieldRotationDeg <= maxFieldRotationDeg):
+		return bad("field_rotation_deg = %g, want -%d..%d", o.FieldRotationDeg, maxFieldRotationDeg, maxFieldRotationDeg)
+	case o.Corrupt < 0 || o.NoWCS < 0 || o.Corrupt+o.NoWCS > nx*ny*o.Frames:
+		return bad("corrupt = %d and no_wcs = %d, want >= 0 and together at most the %d frames", o.Corrupt, o.NoWCS, nx*ny*o.Frames)
 	}
 	if !o.skyMode() {
 		return nil
@@ -125,7 +129,7 @@ func newSkyLayout(o Options) skyLayout {
 	l.stepY = float64(o.Height) * (1 - o.Overlap)
 	// The margin keeps the star density uniform up to every frame edge, dithered or not, and
 	// lets stars just outside a frame spill their wings into it.
-	margin := int(math.Ceil(1.5*o.DitherPx + 4*o.FWHM))
+	margin := int(math.Ceil(1.5*o.DitherPx + 4*o.FWHM + rotationMargin(o)))
 	l.rw = int(math.Ceil(float64(o.Width)+float64(nx-1)*l.stepX)) + 2*margin
 	l.rh = int(math.Ceil(float64(o.Height)+float64(ny-1)*l.stepY)) + 2*margin
 	return l
@@ -184,14 +188,22 @@ func (l skyLayout) frameWCS(o Options, master *wcs.WCS, i int) (*wcs.WCS, error)
 		return nil, err
 	}
 	dx, dy := dither(o, i)
-	if dx == 0 && dy == 0 {
+	rot := fieldRotation(o, i)
+	if dx == 0 && dy == 0 && rot == 0 {
 		return pw, nil
 	}
-	ra, dec, err := pw.PixelToWorld(float64(o.Width-1)/2+dx, float64(o.Height-1)/2+dy)
-	if err != nil {
-		return nil, fmt.Errorf("synth: %w", err)
+	ra, dec := pw.CRVal[0], pw.CRVal[1] // CRPIX is the frame centre
+	if dx != 0 || dy != 0 {
+		ra, dec, err = pw.PixelToWorld(float64(o.Width-1)/2+dx, float64(o.Height-1)/2+dy)
+		if err != nil {
+			return nil, fmt.Errorf("synth: %w", err)
+		}
 	}
-	w, err := wcs.New("TAN", [2]float64{ra, dec}, pw.CRPix, l.cd)
+	cd := l.cd
+	if rot != 0 {
+		cd = skyCD(o.ScaleArcsec, o.RotateDeg+rot) // turned about the frame centre
+	}
+	w, err := wcs.New("TAN", [2]float64{ra, dec}, pw.CRPix, cd)
 	if err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
 	}

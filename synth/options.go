@@ -37,6 +37,20 @@ type Options struct {
 	Overlap   float64 `json:"overlap"`    // fraction of a panel's side shared with its neighbour
 	RotateDeg float64 `json:"rotate_deg"` // camera position angle of a mosaic/dithered set, degrees
 	DitherPx  float64 `json:"dither_px"`  // maximum random per-frame pointing offset, pixels per axis
+	// FieldRotationDeg is the field rotation an alt-az mount accumulates over each panel's
+	// frames, degrees: frame j of a panel is turned about its centre by
+	// FieldRotationDeg·(j/(Frames-1) − ½) on top of RotateDeg, so the panel's mean orientation
+	// stays RotateDeg. 0 is an equatorial mount (see seestar.go).
+	FieldRotationDeg float64 `json:"field_rotation_deg"`
+	// Seestar adds the acquisition keys of a Seestar S50 frame (RA/DEC and OBJCTRA/OBJCTDEC
+	// pointing hints, EQMODE, FOCALLEN, XPIXSZ, TELESCOP) and writes frames.csv; SeestarOptions
+	// is the whole preset (1080×1920 GRBG frames at 2.39"/px).
+	Seestar bool `json:"seestar"`
+	// Corrupt and NoWCS inject bad inputs for pipeline tests: Corrupt frames are written then
+	// truncated (unreadable), NoWCS frames are written without WCS keys. Which frames is drawn
+	// from the seed (Injected); the two sets are disjoint.
+	Corrupt int `json:"corrupt"`
+	NoWCS   int `json:"no_wcs"`
 }
 
 // DefaultOptions returns the demo data set: 16 mono frames of 1024×768 around M42.

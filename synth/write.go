@@ -21,10 +21,14 @@ const LightsDir = "lights"
 // memory stays at a few frames whatever o.Frames is. progress (nil allowed) is called after
 // each frame with (done, o.Frames). Every file is written to a temporary name and renamed.
 //
-// With a mosaic or dithers (see Options.Mosaic) there are TotalFrames frames, truth.fits is
+// With a mosaic, dithers or field rotation (see Options.Mosaic) there are TotalFrames frames, truth.fits is
 // on NaturalGrid and catalog.csv lists ra,dec,flux (degrees, integrated ADU) instead of x,y.
 //
-// It returns the paths written, frames first, then truth.fits and catalog.csv; on error
+// With Options.Seestar, DIR/frames.csv (FramesCSV) lists every frame's true centre, rotation,
+// DATE-OBS and injection. Frames listed by Injected are written without WCS keys, or written
+// then truncated (Corrupt): GenerateFrame gives the frame before truncation.
+//
+// It returns the paths written, frames first, then frames.csv, truth.fits and catalog.csv; on error
 // (invalid options, I/O, ctx cancelled between frames) it returns the paths completed so far
 // with the error.
 func Write(ctx context.Context, dir string, o Options, progress func(done, total int)) ([]string, error) {
@@ -37,7 +41,9 @@ func Write(ctx context.Context, dir string, o Options, progress func(done, total
 		return nil, fmt.Errorf("synth: %w", err)
 	}
 	total := o.TotalFrames()
-	paths := make([]string, 0, total+2)
+	paths := make([]string, 0, total+3)
+	var rows []frameRow // frames.csv of a Seestar set
+	corrupted := 0
 	for i := range total {
 		if err := ctx.Err(); err != nil {
 			return paths, fmt.Errorf("synth: stopped before frame %d/%d: %w", i+1, total, err)
@@ -50,12 +56,32 @@ func Write(ctx context.Context, dir string, o Options, progress func(done, total
 		if err := writeFrame(name, f, g.sites != nil); err != nil {
 			return paths, err
 		}
+		if g.corrupt != nil && g.corrupt[i] {
+			if err := corruptFile(name, corrupted); err != nil {
+				return paths, err
+			}
+			corrupted++
+		}
+		if o.Seestar {
+			r, err := g.frameRowAt(i)
+			if err != nil {
+				return paths, err
+			}
+			rows = append(rows, r)
+		}
 		paths = append(paths, name)
 		if progress != nil {
 			progress(i+1, total)
 		}
 	}
 
+	if o.Seestar {
+		name := filepath.Join(dir, FramesCSV)
+		if err := writeFramesCSV(name, rows); err != nil {
+			return paths, err
+		}
+		paths = append(paths, name)
+	}
 	if g.sky != nil {
 		return g.sky.writeTruthAndCatalog(dir, paths)
 	}

@@ -29,12 +29,58 @@ func addSynthFlags(a *app, fs *pflag.FlagSet, def synth.Options) *synth.Options 
 	return &o
 }
 
+// addSeestarFlags adds the synth-only flags of Seestar-like sets and bad-input injection to o.
+func addSeestarFlags(a *app, fs *pflag.FlagSet, o *synth.Options) {
+	fs.BoolVar(&o.Seestar, "seestar", o.Seestar, a.t("flag_seestar", nil))
+	fs.Float64Var(&o.FieldRotationDeg, "field-rotation", o.FieldRotationDeg, a.t("flag_field_rotation", nil))
+	fs.IntVar(&o.Corrupt, "corrupt", o.Corrupt, a.t("flag_corrupt", nil))
+	fs.IntVar(&o.NoWCS, "no-wcs", o.NoWCS, a.t("flag_no_wcs", nil))
+}
+
+// framesAlias makes --frames-per-panel another spelling of --frames (frames per panel of a
+// mosaic, the name issue 5 and Seestar users know), so the two can never disagree.
+func framesAlias(fs *pflag.FlagSet) {
+	prev := fs.GetNormalizeFunc()
+	fs.SetNormalizeFunc(func(f *pflag.FlagSet, n string) pflag.NormalizedName {
+		if m := prev(f, n); m != "frames-per-panel" {
+			return m
+		}
+		return "frames"
+	})
+}
+
+// seestarPreset returns the options of `synth --seestar`: synth.SeestarOptions with every flag
+// given on the command line applied on top, so --width 270 shrinks the preset's frames.
+func seestarPreset(a *app, fs *pflag.FlagSet) (synth.Options, error) {
+	ps := pflag.NewFlagSet("seestar", pflag.ContinueOnError)
+	ps.SetNormalizeFunc(fs.GetNormalizeFunc())
+	o := addSynthFlags(a, ps, synth.SeestarOptions())
+	addSeestarFlags(a, ps, o)
+	var err error
+	fs.Visit(func(f *pflag.Flag) {
+		if ps.Lookup(f.Name) != nil && err == nil {
+			err = ps.Set(f.Name, f.Value.String())
+		}
+	})
+	return *o, err
+}
+
 func synthCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 	o := addSynthFlags(a, fs, synth.DefaultOptions())
+	addSeestarFlags(a, fs, o)
+	framesAlias(fs)
 	return func(args []string) int {
 		if len(args) != 1 {
 			a.errorf("usage_synth_needs", nil)
 			return exitUsage
+		}
+		if o.Seestar {
+			p, err := seestarPreset(a, fs)
+			if err != nil {
+				a.errorf("usage_error", map[string]any{"command": "synth", "error": err.Error()})
+				return exitUsage
+			}
+			*o = p
 		}
 		if err := o.Validate(); err != nil {
 			a.errorf("usage_error", map[string]any{"command": "synth", "error": err.Error()})
@@ -59,6 +105,9 @@ func (a *app) synth(dir string, o synth.Options) (string, error) {
 		a.errorf("synth_failed", map[string]any{"dir": dir, "error": err.Error()})
 		return "", err
 	}
-	a.infof("synth_done", map[string]any{"frames": o.Frames, "dir": dir, "files": len(paths)})
+	a.infof("synth_done", map[string]any{"frames": o.TotalFrames(), "dir": dir, "files": len(paths)})
+	if o.Corrupt > 0 || o.NoWCS > 0 {
+		a.infof("synth_injected", map[string]any{"corrupt": o.Corrupt, "no_wcs": o.NoWCS})
+	}
 	return filepath.Join(dir, synth.LightsDir), nil
 }
