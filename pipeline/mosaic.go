@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"time"
 
@@ -14,16 +15,19 @@ import (
 	"github.com/zmosaic/zmosaic/cpu"
 )
 
-// MosaicResult is a finished mosaic.
+// MosaicResult is a finished mosaic. From MosaicTo, Image has its size and header but no
+// pixels (they went to the sink), and Coverage and Alpha are nil.
 type MosaicResult struct {
 	Image    *fits.Image   // CHW float32; NaN where no input has data; Header carries the output WCS
-	Coverage []float32     // Σ per-pixel weights, CHW like Image (0 where no data)
+	Coverage []float32     // Σ per-pixel weights of the values used, CHW like Image (0 where no data)
 	Alpha    []uint8       // 255 where every channel has data
 	WCS      *wcs.WCS      // the output grid
 	Frames   []FrameInfo   // every input, skipped ones with Error set
 	Plan     MosaicPlan    // how the budget was used
 	Phases   []PhaseTiming // scan, grid, assemble
 	Used     int           // inputs that went into the mosaic
+	// Compute is what the Runner did (reprojection backends, chunks, fallbacks).
+	Compute compute.Summary
 	// Corrections are the photometric corrections (corrected = Gain·x + Offset) applied to the
 	// used inputs, in input order; nil when Match is none or nothing could be matched.
 	Corrections []cpu.Affine
@@ -49,13 +53,52 @@ func (in *mosaicInput) correction() cpu.Affine {
 }
 
 // Mosaic reprojects plate-solved inputs onto one output grid (the optimal grid of their
-// footprints, or opt.GridFrom) and coadds them with edge feathering, band by band within
-// opt.MemBudget. The inputs are only read; per band only the rows of each input that the band
-// needs are read. Results do not depend on the band height: every output pixel sees the same
-// inputs in the same order with the same weights. It stops between bands when ctx is cancelled.
+// footprints, or opt.GridFrom) and coadds them (opt.Combine) with edge feathering, band by band
+// within opt.MemBudget, and returns the whole mosaic in memory. The inputs are only read; per
+// band only the rows of each input that the band needs are read. Results do not depend on the
+// band height: every output pixel sees the same inputs in the same order with the same weights.
+// It stops between bands when ctx is cancelled. It opens a Runner from opt.Compute for the run
+// and closes it; MosaicWith takes the caller's, MosaicTo streams the bands to a sink instead.
 func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Hooks) (*MosaicResult, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, err
+	}
+	runner := compute.NewRunner(ctx, opt.Compute, hooks.Events)
+	res, err := MosaicWith(ctx, runner, srcs, opt, hooks)
+	_ = runner.Close() // only releases the device; the results are already in res
+	if res != nil {
+		res.Compute = runner.Summary()
+	}
+	return res, err
+}
+
+// MosaicWith is Mosaic with the caller's Runner, which it leaves open (as StackWith). The
+// result holds the whole image, its coverage and ALPHA.
+func MosaicWith(ctx context.Context, runner *compute.Runner, srcs []FrameSource, opt MosaicOptions, hooks Hooks) (*MosaicResult, error) {
+	sink := &memorySink{}
+	res, err := MosaicTo(ctx, runner, srcs, opt, hooks, sink)
+	if err != nil {
+		return res, err
+	}
+	res.Image, res.Coverage, res.Alpha = sink.img, sink.coverage, sink.alpha
+	return res, nil
+}
+
+// MosaicTo is MosaicWith that hands every finished row band to sink (top to bottom) instead of
+// keeping the image: memory then stays within opt.MemBudget whatever the mosaic size (the plan
+// counts only what sink.HeldBytes says it keeps). The result's Image has the size and header
+// but no pixels, and Coverage and Alpha are nil. Reprojection runs through runner (GPU when it
+// has one); the coadd itself stays on the CPU in float64. On error the sink may have received
+// some bands: a file sink is then aborted by the caller.
+func MosaicTo(ctx context.Context, runner *compute.Runner, srcs []FrameSource, opt MosaicOptions, hooks Hooks, sink MosaicSink) (*MosaicResult, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if runner == nil {
+		return nil, errors.New("pipeline: MosaicTo needs a Runner (Mosaic opens one)")
+	}
+	if sink == nil {
+		return nil, errors.New("pipeline: MosaicTo needs a sink")
 	}
 	if len(srcs) == 0 {
 		return nil, errors.New("pipeline: no input frames")
@@ -83,22 +126,21 @@ func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Ho
 		}
 	}
 	nc := inputs[0].r.meta.Channels
-	var maxPix int64
+	shape := MosaicShape{Width: w, Height: h, Channels: nc, Workers: opt.workers(), Layered: opt.Combine != CombineMean}
 	for _, in := range inputs {
-		maxPix = max(maxPix, int64(in.r.meta.Width)*int64(in.r.meta.Height))
+		shape.MaxInputPixels = max(shape.MaxInputPixels, int64(in.r.meta.Width)*int64(in.r.meta.Height))
 		in.x0, in.x1, in.y0, in.y1 = outputBox(in, grid, w, h)
+		shape.Boxes = append(shape.Boxes, image.Rect(in.x0, in.y0, in.x1, in.y1))
 	}
+	shape.SinkBytes = sink.HeldBytes(w, h, nc)
 	sx, _ := grid.PixelScale(float64(w)/2, float64(h)/2)
 	hooks.Events.Emit(compute.Info, "mosaic_grid", map[string]any{
 		"width": w, "height": h, "scale": sx, "projection": grid.Projection,
 	})
-	plan, err := PlanMosaic(w, h, nc, maxPix, opt.MemBudget)
+	shape.ForceRows = opt.bandRows
+	plan, err := PlanMosaic(shape, opt.MemBudget)
 	if err != nil {
 		return nil, err
-	}
-	if opt.bandRows > 0 {
-		plan.BandRows = min(opt.bandRows, h)
-		plan.Bands = (h + plan.BandRows - 1) / plan.BandRows
 	}
 	res.Plan, res.WCS, res.Used = plan, grid, len(inputs)
 	hooks.Events.Emit(compute.Info, "mosaic_memory_plan", map[string]any{
@@ -118,15 +160,18 @@ func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Ho
 	}
 
 	t0 = time.Now()
-	img := &fits.Image{Width: w, Height: h, Channels: nc, Pix: make([]float32, w*h*nc)}
-	res.Coverage = make([]float32, len(img.Pix))
-	if err := assembleBands(ctx, inputs, grid, img, res.Coverage, opt, plan, hooks); err != nil {
+	hdr := mosaicHeader(inputs, grid, opt, res.Corrections != nil)
+	res.Image = &fits.Image{Width: w, Height: h, Channels: nc, Header: hdr}
+	if err := sink.Begin(w, h, nc, hdr); err != nil {
 		return nil, err
 	}
-	res.Phases = append(res.Phases, PhaseTiming{"assemble", "cpu", time.Since(t0).Seconds()})
-	res.Alpha = Alpha(img)
-	img.Header = mosaicHeader(inputs, grid, opt, res.Corrections != nil)
-	res.Image = img
+	a := &assembler{ctx: ctx, runner: runner, inputs: inputs, grid: grid, w: w, h: h, nc: nc, opt: opt, plan: plan, hooks: hooks}
+	err = a.run(sink)
+	res.Compute = runner.Summary()
+	if err != nil {
+		return nil, err
+	}
+	res.Phases = append(res.Phases, PhaseTiming{"assemble", opBackend(res.Compute, "reproject"), time.Since(t0).Seconds()})
 	hooks.Events.Emit(compute.Info, "mosaic_done", map[string]any{
 		"frames": len(inputs), "width": w, "height": h, "seconds": totalSeconds(res.Phases),
 	})

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
-	"regexp"
-	"time"
+	"sync"
 
-	"github.com/zmosaic/zmosaic/astro/fits"
 	"github.com/zmosaic/zmosaic/astro/wcs"
+	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 )
 
@@ -20,10 +18,22 @@ const mosaicGridStep = 16
 // lanczosRadius is the widest kernel's reach in input rows beyond the sampled coordinate.
 const lanczosRadius = 3
 
-// assembleBands builds the mosaic one row band at a time. Per band and per input that reaches
-// it, it reads a window of the input's rows (those the band maps to, plus the kernel's reach
-// plus the feather width), computes the feather weights on that window, reprojects the
-// weights (bilinear) and every channel (opt.Interp) onto the band, and accumulates them.
+// reproject is the one place the mosaic's reprojections go through: the Runner, on the GPU when
+// it has one and on cpu.Reproject otherwise (same arguments, same meaning).
+func reproject(ctx context.Context, r *compute.Runner, dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *cpu.CoordGrid, opt cpu.ReprojectOptions) error {
+	return r.Reproject(ctx, dst, outWidth, y0, rows, src, srcWidth, srcHeight, grid, opt)
+}
+
+// assembler builds the mosaic one row band at a time. Per band and per input that reaches it,
+// it reads a window of the input's rows (those the band maps to, plus the kernel's reach plus
+// the feather width), computes the feather weights on that window, reprojects the weights
+// (bilinear) and every channel (opt.Interp) onto the input's box in the band (a layer), and
+// combines the layers: the weighted mean accumulates them in input order (cpu.Accumulate);
+// median and kappa hold every layer of the band and combine per pixel (combineLayers).
+//
+// Up to plan.Slots inputs are reprojected at the same time, each in its own window and layer;
+// the mean still accumulates them in input order, so the result is bit-identical for any
+// number of slots and any band height.
 //
 // Feathering choice: the distance to the nearest invalid input pixel is computed at input
 // resolution on the window, not on the reprojected mask: it then means the same thing (input
@@ -31,47 +41,20 @@ const lanczosRadius = 3
 // input. The window reaches feather+2 rows beyond the rows the band samples, so the window's
 // cut edges (which FeatherWeights counts as invalid) lie farther than feather from every
 // sampled pixel and the weights equal those of the whole frame exactly.
-func assembleBands(ctx context.Context, inputs []*mosaicInput, grid *wcs.WCS, img *fits.Image, coverage []float32,
-	opt MosaicOptions, plan MosaicPlan, hooks Hooks) error {
-	w, h, nc := img.Width, img.Height, img.Channels
-	accs := make([]*cpu.CoaddBand, nc)
-	for c := range accs {
-		accs[c] = cpu.NewCoaddBand(plan.BandRows * w)
-	}
-	val := make([]float32, plan.BandRows*w)
-	wt := make([]float32, plan.BandRows*w)
-	var win inputWindow
-	band := 0
-	for by0 := 0; by0 < h; by0 += plan.BandRows {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("pipeline: mosaic stopped at band %d/%d: %w", band+1, plan.Bands, err)
-		}
-		by1 := min(by0+plan.BandRows, h)
-		n := (by1 - by0) * w
-		for _, acc := range accs {
-			clear(acc.Sum[:n])
-			clear(acc.Weight[:n])
-		}
-		for _, in := range inputs {
-			ry0, ry1 := max(by0, in.y0), min(by1, in.y1)
-			if ry0 >= ry1 || in.x0 >= in.x1 {
-				continue
-			}
-			if err := addInput(in, grid, &win, accs, val, wt, w, by0, ry0, ry1, nc, opt); err != nil {
-				return err
-			}
-		}
-		for c := range nc {
-			off := c*w*h + by0*w
-			acc := &cpu.CoaddBand{Sum: accs[c].Sum[:n], Weight: accs[c].Weight[:n]}
-			if err := cpu.Finish(img.Pix[off:off+n], coverage[off:off+n], nil, acc); err != nil {
-				return fmt.Errorf("pipeline: mosaic band %d: %w", band+1, err)
-			}
-		}
-		band++
-		hooks.progress("assemble", band, plan.Bands)
-	}
-	return nil
+type assembler struct {
+	ctx      context.Context
+	runner   *compute.Runner
+	inputs   []*mosaicInput
+	grid     *wcs.WCS
+	w, h, nc int
+	opt      MosaicOptions
+	plan     MosaicPlan
+	hooks    Hooks
+	wins     []inputWindow // one per slot
+	accs     []*cpu.CoaddBand
+	pix, cov []float32 // the finished band, CHW
+	alpha    []uint8
+	layers   []layer // mean: one per slot; median/kappa: one per input
 }
 
 // inputWindow holds rows [y0, y1) of one input, every channel, and their feather weights;
@@ -82,11 +65,150 @@ type inputWindow struct {
 	mask   []bool
 }
 
-// addInput reprojects output rows [ry0, ry1), columns [in.x0, in.x1) of input in and adds them
-// to the band accumulators (band starting at output row by0, w pixels wide).
-func addInput(in *mosaicInput, grid *wcs.WCS, win *inputWindow, accs []*cpu.CoaddBand, val, wt []float32,
-	w, by0, ry0, ry1, nc int, opt MosaicOptions) error {
+// layer is one input reprojected onto its box in a band: rows [ry0, ry0+rows), columns
+// [x0, x0+bw) of the output; val is CHW (NaN where the input has no data), wt the feather
+// weights. ok is false when the input brings nothing to the band.
+type layer struct {
+	in           *mosaicInput
+	ok           bool
+	x0, bw       int
+	ry0, rows    int
+	val, wt      []float32
+	valBuf, wBuf []float32
+}
+
+func (a *assembler) run(sink MosaicSink) error {
+	p := a.plan
+	n := p.BandRows * a.w
+	a.pix, a.cov = make([]float32, a.nc*n), make([]float32, a.nc*n)
+	a.alpha = make([]uint8, n)
+	a.wins = make([]inputWindow, p.Slots)
+	layered := a.opt.Combine != CombineMean
+	if layered {
+		a.layers = make([]layer, len(a.inputs))
+	} else {
+		a.layers = make([]layer, p.Slots)
+		a.accs = make([]*cpu.CoaddBand, a.nc)
+		for c := range a.accs {
+			a.accs[c] = cpu.NewCoaddBand(n)
+		}
+	}
+	band := 0
+	for by0 := 0; by0 < a.h; by0 += p.BandRows {
+		if err := a.ctx.Err(); err != nil {
+			return fmt.Errorf("pipeline: mosaic stopped at band %d/%d: %w", band+1, p.Bands, err)
+		}
+		by1 := min(by0+p.BandRows, a.h)
+		var err error
+		if layered {
+			err = a.layeredBand(by0, by1)
+		} else {
+			err = a.meanBand(by0, by1)
+		}
+		if err != nil {
+			return fmt.Errorf("pipeline: mosaic band %d/%d: %w", band+1, p.Bands, err)
+		}
+		rows := by1 - by0
+		m := rows * a.w
+		bandAlpha(a.alpha[:m], a.pix[:a.nc*m], a.nc)
+		if err := sink.Band(by0, rows, a.pix[:a.nc*m], a.cov[:a.nc*m], a.alpha[:m]); err != nil {
+			return err
+		}
+		band++
+		a.hooks.progress("assemble", band, p.Bands)
+	}
+	return nil
+}
+
+// bandInputs are the inputs whose box meets rows [by0, by1), in input order.
+func (a *assembler) bandInputs(by0, by1 int) []*mosaicInput {
+	var out []*mosaicInput
+	for _, in := range a.inputs {
+		if max(by0, in.y0) < min(by1, in.y1) && in.x0 < in.x1 {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// meanBand accumulates the band's inputs in input order, reprojecting up to plan.Slots of them
+// at a time, and finishes the weighted mean into a.pix and a.cov.
+func (a *assembler) meanBand(by0, by1 int) error {
+	m := (by1 - by0) * a.w
+	for _, acc := range a.accs {
+		clear(acc.Sum[:m])
+		clear(acc.Weight[:m])
+	}
+	ins := a.bandInputs(by0, by1)
+	slots := len(a.layers)
+	for k := 0; k < len(ins); k += slots {
+		batch := ins[k:min(k+slots, len(ins))]
+		if err := a.reprojectAll(batch, a.layers[:len(batch)], by0, by1); err != nil {
+			return err
+		}
+		for i := range batch {
+			if err := a.accumulate(&a.layers[i], by0); err != nil {
+				return err
+			}
+		}
+	}
+	for c := range a.nc {
+		acc := &cpu.CoaddBand{Sum: a.accs[c].Sum[:m], Weight: a.accs[c].Weight[:m]}
+		if err := cpu.Finish(a.pix[c*m:(c+1)*m], a.cov[c*m:(c+1)*m], nil, acc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reprojectAll reprojects ins into layers, up to plan.Slots at a time, each slot with its
+// window; the first error by input order is returned.
+func (a *assembler) reprojectAll(ins []*mosaicInput, layers []layer, by0, by1 int) error {
+	slots := min(len(a.wins), len(ins))
+	ro := cpu.ReprojectOptions{Interp: a.opt.Interp, Workers: max(1, a.opt.workers()/max(1, slots))}
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for s := range slots {
+		wg.Go(func() {
+			for i := s; i < len(ins); i += slots {
+				errs[i] = a.reprojectInput(ins[i], &a.wins[s], &layers[i], by0, by1, ro)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// accumulate adds a layer to the band accumulators (band starting at output row by0).
+func (a *assembler) accumulate(l *layer, by0 int) error {
+	if !l.ok {
+		return nil
+	}
+	corr := l.in.correction()
+	for c := range a.nc {
+		for r := range l.rows {
+			off := (l.ry0-by0+r)*a.w + l.x0
+			acc := &cpu.CoaddBand{Sum: a.accs[c].Sum[off : off+l.bw], Weight: a.accs[c].Weight[off : off+l.bw]}
+			v := l.val[(c*l.rows+r)*l.bw : (c*l.rows+r+1)*l.bw]
+			if err := cpu.Accumulate(acc, v, l.wt[r*l.bw:(r+1)*l.bw], 1, corr); err != nil {
+				return fmt.Errorf("pipeline: %s: %w", l.in.r.src.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// reprojectInput reprojects output rows [max(by0, in.y0), min(by1, in.y1)), columns
+// [in.x0, in.x1) of input in into l, reading its rows into win.
+func (a *assembler) reprojectInput(in *mosaicInput, win *inputWindow, l *layer, by0, by1 int, ro cpu.ReprojectOptions) error {
+	ry0, ry1 := max(by0, in.y0), min(by1, in.y1)
 	bx0, bw, rows := in.x0, in.x1-in.x0, ry1-ry0
+	*l = layer{in: in, x0: bx0, bw: bw, ry0: ry0, rows: rows, valBuf: l.valBuf, wBuf: l.wBuf}
 	// The coordinate grid's samples sit on one lattice for the whole input (columns from bx0,
 	// rows on multiples of the step) and reach a sample beyond the band on both sides, so each
 	// output pixel interpolates the same samples whatever band it falls in: no dependence on
@@ -94,7 +216,7 @@ func addInput(in *mosaicInput, grid *wcs.WCS, win *inputWindow, accs []*cpu.Coad
 	gy0 := (ry0/mosaicGridStep - 1) * mosaicGridStep
 	gh := ry1 + 2*mosaicGridStep - gy0
 	cg := cpu.NewCoordGrid(bw, gh, mosaicGridStep, func(x, y float64) (float64, float64, bool) {
-		ra, dec, err := grid.PixelToWorld(float64(bx0)+x, float64(gy0)+y)
+		ra, dec, err := a.grid.PixelToWorld(float64(bx0)+x, float64(gy0)+y)
 		if err != nil {
 			return 0, 0, false
 		}
@@ -111,11 +233,12 @@ func addInput(in *mosaicInput, grid *wcs.WCS, win *inputWindow, accs []*cpu.Coad
 	if !(lo <= float64(ih)-0.5 && hi >= -0.5) {
 		return nil // the band's part of the box maps outside the input
 	}
-	pad := float64(lanczosRadius + opt.Feather + 2)
+	pad := float64(lanczosRadius + a.opt.Feather + 2)
 	wy0 := int(max(math.Floor(lo-pad), 0))
 	wy1 := int(min(math.Ceil(hi+pad)+1, float64(ih)))
 	wh := wy1 - wy0
 	np := iw * wh
+	nc := a.nc
 	win.pix = grow(win.pix, nc*np)
 	win.weight = grow(win.weight, np)
 	if cap(win.mask) < np {
@@ -127,42 +250,75 @@ func addInput(in *mosaicInput, grid *wcs.WCS, win *inputWindow, accs []*cpu.Coad
 			return err
 		}
 	}
-	in.r.close()
-	for i := range win.mask {
-		ok := true
-		for c := range nc {
-			if v := win.pix[c*np+i]; v != v || math.IsInf(float64(v), 0) {
-				ok = false
-				break
-			}
-		}
-		win.mask[i] = ok
-	}
-	if err := cpu.FeatherWeights(win.weight, win.mask, iw, wh, float64(opt.Feather)); err != nil {
+	if err := windowWeights(win, iw, wh, nc, float64(a.opt.Feather)); err != nil {
 		return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
 	}
 	for i := range cg.Y {
 		cg.Y[i] -= float64(wy0)
 	}
 	n := bw * rows
-	ro := cpu.ReprojectOptions{Interp: cpu.InterpBilinear, Workers: opt.Workers}
-	if err := cpu.Reproject(wt[:n], bw, ry0-gy0, rows, win.weight, iw, wh, cg, ro); err != nil {
+	l.valBuf = grow(l.valBuf, nc*n)
+	l.wBuf = grow(l.wBuf, n)
+	l.val, l.wt = l.valBuf, l.wBuf
+	wo := ro
+	wo.Interp = cpu.InterpBilinear
+	if err := reproject(a.ctx, a.runner, l.wt, bw, ry0-gy0, rows, win.weight, iw, wh, cg, wo); err != nil {
 		return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
 	}
-	ro.Interp = opt.Interp
 	for c := range nc {
-		if err := cpu.Reproject(val[:n], bw, ry0-gy0, rows, win.pix[c*np:(c+1)*np], iw, wh, cg, ro); err != nil {
+		if err := reproject(a.ctx, a.runner, l.val[c*n:(c+1)*n], bw, ry0-gy0, rows, win.pix[c*np:(c+1)*np], iw, wh, cg, ro); err != nil {
 			return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
 		}
-		for r := range rows {
-			off := (ry0-by0+r)*w + bx0
-			acc := &cpu.CoaddBand{Sum: accs[c].Sum[off : off+bw], Weight: accs[c].Weight[off : off+bw]}
-			if err := cpu.Accumulate(acc, val[r*bw:(r+1)*bw], wt[r*bw:(r+1)*bw], 1, in.correction()); err != nil {
-				return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
+	}
+	l.ok = true
+	return nil
+}
+
+// windowWeights fills win.mask (every channel finite) and win.weight (cpu.FeatherWeights of the
+// mask). A window without an invalid pixel, the common case, takes a shortcut with the same
+// result: in an all-valid rectangle the nearest invalid pixel is straight across one of its
+// edges, so d = min(x+1, width−x, y+1, height−y) exactly, and min(1, d/feather) is what
+// FeatherWeights computes (the square root of a perfect square is exact).
+func windowWeights(win *inputWindow, width, height, nc int, feather float64) error {
+	np := width * height
+	all := true
+	for i := range win.mask {
+		ok := true
+		for c := range nc {
+			if v := win.pix[c*np+i]; v-v != 0 { // NaN or ±Inf
+				ok = false
+				break
 			}
+		}
+		win.mask[i] = ok
+		all = all && ok
+	}
+	if !all || feather == 0 {
+		return cpu.FeatherWeights(win.weight, win.mask, width, height, feather)
+	}
+	for y := range height {
+		dy := min(y+1, height-y)
+		row := win.weight[y*width : (y+1)*width]
+		for x := range row {
+			d := min(x+1, width-x, dy)
+			row[x] = float32(min(1, float64(d)/feather))
 		}
 	}
 	return nil
+}
+
+// bandAlpha sets alpha to 255 where every channel of the CHW band pix has data.
+func bandAlpha(alpha []uint8, pix []float32, nc int) {
+	m := len(alpha)
+	for i := range alpha {
+		alpha[i] = 255
+		for c := range nc {
+			if v := pix[c*m+i]; v != v {
+				alpha[i] = 0
+				break
+			}
+		}
+	}
 }
 
 func grow(b []float32, n int) []float32 {
@@ -171,57 +327,3 @@ func grow(b []float32, n int) []float32 {
 	}
 	return b[:n]
 }
-
-// wcsKey matches the header keys of a celestial WCS (and its SIP distortion): the mosaic's
-// own WCS replaces all of them, so no stale key of an input can contradict it.
-var wcsKey = regexp.MustCompile(`^(WCSAXES|WCSNAME|CTYPE\d|CRPIX\d|CRVAL\d|CDELT\d|CUNIT\d|CROTA\d|CD\d_\d|PC\d_\d|PC0\d_0\d|PV\d_\d+|LONPOLE|LATPOLE|RADESYS|RADECSYS|EQUINOX|EPOCH|(A|B|AP|BP)_(ORDER|\d+_\d+|DMAX))$`)
-
-// mosaicHeader starts from the first input's header (observation keys), replaces its WCS by
-// the output grid's, and records how the mosaic was made.
-func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions, matched bool) *fits.Header {
-	h := inputs[0].r.meta.Header.Clone()
-	for _, c := range h.Cards() {
-		if wcsKey.MatchString(c.Key) {
-			h.Delete(c.Key)
-		}
-	}
-	for _, k := range []string{"BAYERPAT", "DATAMIN", "DATAMAX", "CHECKSUM", "DATASUM"} {
-		h.Delete(k)
-	}
-	for _, c := range grid.Cards() {
-		h.Set(c.Key, c.Value, c.Comment)
-	}
-	h.Set("NCOMBINE", len(inputs), "number of frames in the mosaic")
-	h.Set("SWCREATE", "zmosaic "+Version, "software that created this file")
-	h.Set("DATE", time.Now().UTC().Format("2006-01-02T15:04:05"), "file creation date (UTC)")
-	h.Set("ZMINTERP", string(opt.Interp), "zmosaic reprojection kernel")
-	h.Set("ZMFEATHR", opt.Feather, "zmosaic feather width (input px)")
-	h.Set("ZMMATCH", opt.Match, "zmosaic photometric matching")
-	for _, in := range inputs {
-		line := "zmosaic mosaic input: " + filepath.Base(in.r.src.Name())
-		if matched {
-			c := in.correction()
-			line += fmt.Sprintf(" gain=%.6g offset=%.6g", c.Gain, c.Offset)
-		}
-		h.Add("HISTORY", nil, line)
-	}
-	return h
-}
-
-// WriteMosaicFITS writes the mosaic with its header and ALPHA extension, and its coverage map
-// (the sum of the per-pixel weights, float32, same WCS) to coveragePath unless it is "".
-func WriteMosaicFITS(name, coveragePath string, res *MosaicResult) error {
-	if err := fits.Write(name, res.Image, fits.WriteOptions{Alpha: res.Alpha}); err != nil {
-		return err
-	}
-	if coveragePath == "" {
-		return nil
-	}
-	h := res.Image.Header.Clone()
-	h.Set("BUNIT", "weight", "sum of the per-pixel mosaic weights")
-	cov := &fits.Image{Width: res.Image.Width, Height: res.Image.Height, Channels: res.Image.Channels, Pix: res.Coverage, Header: h}
-	return fits.Write(coveragePath, cov, fits.WriteOptions{})
-}
-
-// CoveragePath is where the coverage map of out.fits goes: out_coverage.fits beside it.
-func CoveragePath(out string) string { return sibling(out, "_coverage.fits") }

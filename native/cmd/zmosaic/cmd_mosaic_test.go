@@ -82,8 +82,38 @@ func TestMosaicUsageErrorsExitWithTwo(t *testing.T) {
 		{"mosaic", dir},
 		{"mosaic", dir, "-o", filepath.Join(dir, "m.fits"), "--interp", "nearest"},
 		{"mosaic", dir, "-o", filepath.Join(dir, "m.fits"), "--feather", "-3"},
+		{"mosaic", dir, "-o", filepath.Join(dir, "m.fits"), "--combine", "sum"},
+		{"mosaic", dir, "-o", filepath.Join(dir, "m.fits"), "--backend", "tpu"},
 	} {
 		code, _, stderr := zm(t, args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
 	}
+}
+
+func TestMosaicWithKappaOnTheCPUBackendReportsTheBackendAndCombine(t *testing.T) {
+	cut := sharedData(t, "isaac_cutouts")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.fits")
+	rep := filepath.Join(dir, "m.json")
+	code, _, stderr := zm(t, "mosaic", cut, "-o", out, "--interp", "bilinear", "--combine", "kappa", "--kappa-low", "2",
+		"--backend", "cpu", "--mem-budget", "64MiB", "--no-preview", "--report", rep)
+	require.Equal(t, exitOK, code, stderr)
+	got, err := fits.ReadImage(out, "")
+	require.NoError(t, err)
+	c, _ := got.Header.String("ZMCOMBIN")
+	assert.Equal(t, "kappa", c)
+	var r pipeline.Report
+	require.NoError(t, json.Unmarshal(readFile(t, rep), &r))
+	require.NotNil(t, r.Compute)
+	var assemble *pipeline.PhaseTiming
+	for i := range r.Phases {
+		if r.Phases[i].Name == "assemble" {
+			assemble = &r.Phases[i]
+		}
+	}
+	require.NotNil(t, assemble)
+	assert.Equal(t, "cpu", assemble.Backend)
+	assert.Len(t, r.Outputs, 2, "image and coverage, no preview")
+	_, err = os.Stat(pipeline.PreviewPath(out))
+	assert.True(t, os.IsNotExist(err))
 }
