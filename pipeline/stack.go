@@ -37,7 +37,12 @@ type FrameInfo struct {
 	Weights  []float32        `json:"weights,omitempty"` // per channel
 	Norm     []cpu.Affine     `json:"norm,omitempty"`    // per channel
 	Warnings []string         `json:"warnings,omitempty"`
-	Error    string           `json:"error,omitempty"` // set when the frame was skipped
+	// With --align wcs: the frame's distance from the group's centre, which frame is the
+	// alignment reference, and the flux factor when its pixel scale differs from the reference's.
+	CentreOffsetArcsec float64 `json:"centre_offset_arcsec,omitempty"`
+	AlignReference     bool    `json:"align_reference,omitempty"`
+	FluxScale          float64 `json:"flux_scale,omitempty"`
+	Error              string  `json:"error,omitempty"` // set when the frame was skipped
 }
 
 // PhaseTiming is the wall time of one phase and the backend that ran it.
@@ -56,6 +61,9 @@ type StackResult struct {
 	Plan   StackPlan      // how the budget was used
 	Phases []PhaseTiming  // measure, combine
 	Used   int            // frames stacked
+	// AlignReference is the index in Frames of the frame whose grid the output takes with
+	// --align wcs (the one nearest the group's centre); -1 without alignment.
+	AlignReference int
 	// Compute is what the Runner did: adapter, budget, per operation the backends, chunks,
 	// fallbacks with reasons and timings.
 	Compute compute.Summary
@@ -104,15 +112,34 @@ func StackWith(ctx context.Context, runner *compute.Runner, srcs []FrameSource, 
 	if opt.Reference >= len(frames) {
 		return nil, fmt.Errorf("pipeline: reference frame %d does not exist (%d usable frames)", opt.Reference, len(frames))
 	}
-	first := frames[0].meta
+	// grid is the frame whose pixel grid the output takes: its shape, and its header (WCS and
+	// observation keys). Without alignment all frames share the grid and the normalisation
+	// reference gives the header, as it always did.
+	grid := opt.Reference
+	res.AlignReference = -1
+	var pool *alignPool
+	if opt.Align == AlignWCS {
+		if grid, pool, err = setupAlignment(frames, opt, hooks, res); err != nil {
+			return nil, err
+		}
+		for _, f := range frames {
+			if f.align != nil {
+				f.align.threads = max(1, workers/len(frames))
+			}
+		}
+	}
+	first := frames[grid].meta
 	w, h, nc := first.Width, first.Height, first.Channels
 	bps := 0
 	for _, f := range frames {
 		bps = max(bps, abs(f.meta.Bitpix)/8)
 	}
-	plan, err := PlanStack(len(frames), w, h, nc, bps, workers, opt.MemBudget)
+	plan, err := planStack(len(frames), w, h, nc, bps, workers, opt.MemBudget, alignPlanCost(frames))
 	if err != nil {
 		return nil, err
+	}
+	if pool != nil {
+		pool.floats = int(plan.AlignStatsBytes / 4)
 	}
 	res.Plan, res.Used = plan, len(frames)
 	hooks.Events.Emit(compute.Info, "stack_start", map[string]any{
@@ -142,6 +169,10 @@ func StackWith(ctx context.Context, runner *compute.Runner, srcs []FrameSource, 
 	}
 	res.Phases = append(res.Phases, PhaseTiming{"measure", "cpu", time.Since(t0).Seconds()})
 
+	if pool != nil {
+		// The combine's windows are larger (a whole band's rows): drop the measure's.
+		pool.free, pool.floats = nil, int(plan.AlignBytes/4)
+	}
 	t0 = time.Now()
 	img := &fits.Image{Width: w, Height: h, Channels: nc, Pix: make([]float32, w*h*nc)}
 	res.Kept = make([]uint32, len(img.Pix))
@@ -151,7 +182,7 @@ func StackWith(ctx context.Context, runner *compute.Runner, srcs []FrameSource, 
 		return nil, err
 	}
 	res.Phases = append(res.Phases, PhaseTiming{"combine", opBackend(res.Compute, "stack"), time.Since(t0).Seconds()})
-	img.Header = stackHeader(frames[opt.Reference].meta.Header, frames, opt, res)
+	img.Header = stackHeader(frames[grid].meta.Header, frames, opt, res)
 	res.Image = img
 	hooks.Events.Emit(compute.Info, "stack_done", map[string]any{
 		"frames": len(frames), "seconds": time.Since(start).Seconds(),
@@ -198,7 +229,7 @@ func combineBands(ctx context.Context, runner *compute.Runner, frames []*frameRe
 				src[i] = bufs[i][:n]
 			}
 			err := forEach(len(frames), workers, func(i int) error {
-				return frames[i].readRows(c, y0, y1, src[i])
+				return frames[i].readBand(c, y0, y1, src[i])
 			})
 			if err != nil {
 				return err

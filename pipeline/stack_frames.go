@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/zmosaic/zmosaic/astro/fits"
+	"github.com/zmosaic/zmosaic/astro/wcs"
 	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 )
@@ -22,6 +23,10 @@ type frameReader struct {
 	meta *fits.ImageHDU // header and geometry from the scan; stays valid when the file is closed
 	f    *fits.File
 	hdu  *fits.ImageHDU // the open HDU, nil while closed
+	// With --align wcs: the frame's WCS, and how the reference grid maps onto it (nil on the
+	// reference, which is read as it is). Mosaic readers leave both nil.
+	wcs   *wcs.WCS
+	align *frameAlign
 }
 
 func (r *frameReader) open() error {
@@ -80,8 +85,15 @@ func scanFrames(srcs []FrameSource, opt StackOptions, hooks Hooks, res *StackRes
 			for _, w := range r.f.Warnings {
 				hooks.Events.Emit(compute.Warn, "fits_card_skipped", map[string]any{"file": src.Name(), "reason": w})
 			}
-			if ref != nil && (h.Width != ref.Width || h.Height != ref.Height || h.Channels != ref.Channels) {
-				err = fmt.Errorf("shape %d×%d×%d differs from %d×%d×%d of %s (use the same shape until WCS alignment is available)",
+			switch {
+			case opt.Align == AlignWCS:
+				// Frames of any size are resampled onto the reference grid; the channels must agree.
+				r.wcs, err = readFrameWCS(h)
+				if err == nil && ref != nil && h.Channels != ref.Channels {
+					err = fmt.Errorf("%d channels differ from %d of %s", h.Channels, ref.Channels, frames[0].src.Name())
+				}
+			case ref != nil && (h.Width != ref.Width || h.Height != ref.Height || h.Channels != ref.Channels):
+				err = fmt.Errorf("shape %d×%d×%d differs from %d×%d×%d of %s (frames of other shapes need --align wcs)",
 					h.Width, h.Height, h.Channels, ref.Width, ref.Height, ref.Channels, frames[0].src.Name())
 			}
 		}
@@ -139,7 +151,7 @@ func measureFrames(ctx context.Context, frames []*frameReader, opt StackOptions,
 				y1 := min(y0+rows, h)
 				n := len(buf)
 				buf = buf[:n+(y1-y0)*w]
-				if err := frames[i].readRows(c, y0, y1, buf[n:]); err != nil {
+				if err := frames[i].readBand(c, y0, y1, buf[n:]); err != nil {
 					return err
 				}
 			}

@@ -7,7 +7,8 @@ import (
 	"github.com/zmosaic/zmosaic/astro/fits"
 )
 
-// stackHeader starts from the reference frame's header (WCS, observation keys) and records how
+// stackHeader starts from the header of the frame whose grid the output has (WCS, observation
+// keys): the normalisation reference, or the alignment reference with --align wcs. It records how
 // the stack was made, so the file alone tells its provenance.
 func stackHeader(ref *fits.Header, frames []*frameReader, opt StackOptions, res *StackResult) *fits.Header {
 	h := fits.NewHeader()
@@ -29,6 +30,12 @@ func stackHeader(ref *fits.Header, frames []*frameReader, opt StackOptions, res 
 	h.Set("ZMWEIGHT", string(opt.Weight), "zmosaic frame weighting")
 	h.Set("ZMNORM", string(opt.Norm), "zmosaic normalisation")
 	h.Set("ZMREF", filepath.Base(frames[opt.Reference].src.Name()), "zmosaic normalisation reference frame")
+	h.Set("ZMALIGN", opt.Align, "zmosaic frame alignment")
+	if opt.Align == AlignWCS {
+		// The header (WCS included) is the alignment reference's: the output is on its grid.
+		h.Set("ZMINTERP", string(opt.Interp), "zmosaic resampling kernel of the alignment")
+		h.Set("ZMALREF", filepath.Base(res.Frames[res.AlignReference].File), "zmosaic alignment reference (grid) frame")
+	}
 	h.Set("ZMBACKND", opBackend(res.Compute, "stack"), "zmosaic backend of the combine phase")
 	h.Set("ZMREJLO", res.Stats.RejectedLow, "samples rejected low")
 	h.Set("ZMREJHI", res.Stats.RejectedHigh, "samples rejected high")

@@ -13,9 +13,12 @@ import (
 // names with '-' for '_' (--kappa-low), and output headers and reports record them.
 type StackOptions struct {
 	cpu.StackOptions
-	Weight    cpu.Weight `json:"weight"`     // noise | none
-	Norm      cpu.Norm   `json:"norm"`       // linear | sky | none
-	Align     string     `json:"align"`      // none (wcs arrives with the mosaic issue)
+	Weight cpu.Weight `json:"weight"` // noise | none
+	Norm   cpu.Norm   `json:"norm"`   // linear | sky | none
+	// Align is "none" (frames share one pixel grid) or "wcs": every frame is resampled with
+	// Interp onto the grid of the frame nearest the group's centre (see align.go).
+	Align     string     `json:"align"`
+	Interp    cpu.Interp `json:"interp"`     // resampling kernel of align wcs: bilinear | bicubic | lanczos3
 	MemBudget int64      `json:"mem_budget"` // bytes for pixel buffers; see PlanStack
 	HDU       string     `json:"hdu"`        // "" = first image HDU with data; index or EXTNAME
 	Reference int        `json:"reference"`  // index of the normalisation reference frame (0 = first)
@@ -53,11 +56,18 @@ func DefaultStackOptions() StackOptions {
 		StackOptions: cpu.DefaultStackOptions(),
 		Weight:       cpu.Weight("noise"),
 		Norm:         cpu.Norm("linear"),
-		Align:        "none",
+		Align:        AlignNone,
+		Interp:       cpu.InterpLanczos3,
 		MemBudget:    1 << 30,
 		Compute:      compute.DefaultOptions(),
 	}
 }
+
+// Alignment modes of StackOptions.Align.
+const (
+	AlignNone = "none" // frames are already on one pixel grid and must share a shape
+	AlignWCS  = "wcs"  // frames are resampled onto the reference frame's grid through their WCS
+)
 
 // MinMemBudget is the smallest budget accepted: below it the per-run overheads dominate.
 const MinMemBudget = 16 << 20
@@ -78,8 +88,13 @@ func (o StackOptions) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("pipeline: unknown norm %q (linear|sky|none)", o.Norm))
 	}
-	if o.Align != "none" {
-		errs = append(errs, fmt.Errorf("pipeline: align %q is not available yet (only none: frames must share a shape)", o.Align))
+	switch o.Align {
+	case AlignNone, AlignWCS:
+	default:
+		errs = append(errs, fmt.Errorf("pipeline: unknown align %q (none|wcs)", o.Align))
+	}
+	if err := o.Interp.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("pipeline: %w", err))
 	}
 	if o.MemBudget < MinMemBudget {
 		errs = append(errs, fmt.Errorf("pipeline: mem budget %s is below the minimum %s", FormatSize(o.MemBudget), FormatSize(MinMemBudget)))

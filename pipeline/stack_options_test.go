@@ -21,6 +21,8 @@ func TestStackOptionsJSONHasFlatComputeKeys(t *testing.T) {
 	assert.Equal(t, "gpu", m["backend"])
 	assert.Equal(t, float64(64<<20), m["gpu_budget"])
 	assert.Equal(t, "winsor", m["reject"], "the cpu options stay flat too")
+	assert.Equal(t, "none", m["align"])
+	assert.Equal(t, "lanczos3", m["interp"])
 	assert.NotContains(t, m, "Compute")
 	assert.NotContains(t, m, "Faults", "faults are never part of a config or report")
 

@@ -174,10 +174,10 @@ func TestStackStopsWhenCancelled(t *testing.T) {
 
 func TestStackOptionsValidateListsEveryProblem(t *testing.T) {
 	opt := DefaultStackOptions()
-	opt.Weight, opt.Norm, opt.MemBudget, opt.Align = "fwhm", "zscale", 1, "wcs"
+	opt.Weight, opt.Norm, opt.MemBudget, opt.Align, opt.Interp = "fwhm", "zscale", 1, "sideways", "nearest"
 	err := opt.Validate()
 	require.Error(t, err)
-	for _, s := range []string{"fwhm", "zscale", "mem budget", "align"} {
+	for _, s := range []string{"fwhm", "zscale", "mem budget", "align \"sideways\"", "nearest"} {
 		assert.Contains(t, err.Error(), s)
 	}
 	assert.NoError(t, DefaultStackOptions().Validate())

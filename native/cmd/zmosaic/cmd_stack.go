@@ -16,7 +16,7 @@ import (
 func stackCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 	def := pipeline.DefaultStackOptions()
 	opt := def
-	var reject, combine, weight, norm string
+	var reject, combine, weight, norm, interp string
 	out := fs.StringP("output", "o", "", a.t("flag_output", nil))
 	fs.StringVar(&reject, "reject", string(def.Reject), a.t("flag_reject", nil))
 	fs.StringVar(&combine, "combine", string(def.Combine), a.t("flag_combine", nil))
@@ -25,7 +25,8 @@ func stackCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 	fs.IntVar(&opt.Iterations, "iterations", def.Iterations, a.t("flag_iterations", nil))
 	fs.StringVar(&weight, "weight", string(def.Weight), a.t("flag_weight", nil))
 	fs.StringVar(&norm, "norm", string(def.Norm), a.t("flag_norm", nil))
-	fs.StringVar(&opt.Align, "align", def.Align, a.t("flag_align", nil))
+	fs.StringVar(&opt.Align, "align", def.Align, a.t("flag_stack_align", nil))
+	fs.StringVar(&interp, "interp", string(def.Interp), a.t("flag_interp", nil))
 	fs.IntVar(&opt.Reference, "reference", def.Reference, a.t("flag_reference", nil))
 	fs.StringVar(&opt.HDU, "hdu", def.HDU, a.t("flag_hdu", nil))
 	budget := fs.String("mem-budget", pipeline.FormatSizeFlag(def.MemBudget), a.t("flag_mem_budget", nil))
@@ -42,7 +43,7 @@ func stackCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 			return exitUsage
 		}
 		opt.Reject, opt.Combine = cpu.Reject(reject), cpu.Combine(combine)
-		opt.Weight, opt.Norm = cpu.Weight(weight), cpu.Norm(norm)
+		opt.Weight, opt.Norm, opt.Interp = cpu.Weight(weight), cpu.Norm(norm), cpu.Interp(interp)
 		b, err := pipeline.ParseSize(*budget)
 		if err != nil {
 			a.errorf("usage_error", map[string]any{"command": "stack", "error": err.Error()})
