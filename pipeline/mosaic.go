@@ -31,6 +31,9 @@ type MosaicResult struct {
 	// Corrections are the photometric corrections (corrected = Gain·x + Offset) applied to the
 	// used inputs, in input order; nil when Match is none or nothing could be matched.
 	Corrections []cpu.Affine
+	// InputWeights are the per-input weights (MosaicOptions.InputWeights) of the used inputs,
+	// in input order.
+	InputWeights []float32
 }
 
 // mosaicInput is one usable input: its reader, WCS and bounding box on the output grid.
@@ -42,6 +45,7 @@ type mosaicInput struct {
 	x0, x1 int          // output columns [x0, x1) that may receive data
 	y0, y1 int          // output rows [y0, y1)
 	corr   cpu.Affine   // photometric correction (Gain 0 until set: see correction)
+	weight float32      // per-input weight (MosaicOptions.InputWeights)
 }
 
 // correction is the photometric correction of in, Identity when none was solved.
@@ -110,6 +114,15 @@ func MosaicTo(ctx context.Context, runner *compute.Runner, srcs []FrameSource, o
 		return nil, err
 	}
 	res.Phases = append(res.Phases, PhaseTiming{"scan", "cpu", time.Since(t0).Seconds()})
+
+	weights, err := inputWeights(inputs, opt.InputWeights)
+	if err != nil {
+		return nil, err
+	}
+	for i, in := range inputs {
+		in.weight = weights[i]
+	}
+	res.InputWeights = weights
 
 	t0 = time.Now()
 	grid, w, h := opt.GridFrom, opt.GridWidth, opt.GridHeight

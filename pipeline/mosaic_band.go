@@ -195,7 +195,7 @@ func (a *assembler) accumulate(l *layer, by0 int) error {
 			off := (l.ry0-by0+r)*a.w + l.x0
 			acc := &cpu.CoaddBand{Sum: a.accs[c].Sum[off : off+l.bw], Weight: a.accs[c].Weight[off : off+l.bw]}
 			v := l.val[(c*l.rows+r)*l.bw : (c*l.rows+r+1)*l.bw]
-			if err := cpu.Accumulate(acc, v, l.wt[r*l.bw:(r+1)*l.bw], 1, corr); err != nil {
+			if err := cpu.Accumulate(acc, v, l.wt[r*l.bw:(r+1)*l.bw], l.in.weight, corr); err != nil {
 				return fmt.Errorf("pipeline: %s: %w", l.in.r.src.Name(), err)
 			}
 		}

@@ -57,7 +57,7 @@ func (sc *combineScratch) gather(layers []layer, c, x, y int) {
 			continue
 		}
 		k := (y-l.ry0)*l.bw + x - l.x0
-		v, w := float64(l.val[c*l.rows*l.bw+k]), float64(l.wt[k])
+		v, w := float64(l.val[c*l.rows*l.bw+k]), float64(l.wt[k]*l.in.weight)
 		if v-v != 0 || !(w > 0) || math.IsInf(w, 1) {
 			continue
 		}

@@ -35,6 +35,7 @@ func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions, match
 	h.Set("ZMINTERP", string(opt.Interp), "zmosaic reprojection kernel")
 	h.Set("ZMFEATHR", opt.Feather, "zmosaic feather width (input px)")
 	h.Set("ZMMATCH", opt.Match, "zmosaic photometric matching")
+	h.Set("ZMINWGT", opt.InputWeights, "zmosaic per-input weights")
 	h.Set("ZMCOMBIN", opt.Combine, "zmosaic combination of overlapping inputs")
 	if opt.Combine == CombineKappa {
 		h.Set("ZMKAPPAL", opt.KappaLow, "zmosaic kappa clip, lower bound (sigma)")
@@ -46,6 +47,7 @@ func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions, match
 			c := in.correction()
 			line += fmt.Sprintf(" gain=%.6g offset=%.6g", c.Gain, c.Offset)
 		}
+		line += fmt.Sprintf(" weight=%.4g", in.weight)
 		h.Add("HISTORY", nil, line)
 	}
 	return h

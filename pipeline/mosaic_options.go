@@ -44,6 +44,10 @@ type MosaicOptions struct {
 	KappaHigh float32 `json:"kappa_high"` // kappa: upper clip bound in σ
 	// Compute chooses where reprojection runs and the GPU budget (as StackOptions.Compute).
 	Compute compute.Options `json:"-"`
+	// InputWeights is the weight of each input, multiplying its feather weights: none, frames
+	// (∝ the frame count in NCOMBINE/MT_NFRAMES, 1 when absent) or tempered (√ of the count
+	// relative to the median, clipped to [0.75, 1.35]). See inputWeights.
+	InputWeights string `json:"input_weights"`
 
 	bandRows int // > 0: force this band height (tests of band independence)
 }
@@ -60,6 +64,8 @@ func DefaultMosaicOptions() MosaicOptions {
 		KappaLow:   3,
 		KappaHigh:  3,
 		Compute:    compute.DefaultOptions(),
+
+		InputWeights: InputWeightsTempered,
 	}
 }
 
@@ -78,6 +84,11 @@ func (o MosaicOptions) Validate() error {
 	case CombineMean, CombineMedian, CombineKappa:
 	default:
 		errs = append(errs, fmt.Errorf("pipeline: unknown combine %q (want mean, median or kappa)", o.Combine))
+	}
+	switch o.InputWeights {
+	case InputWeightsNone, InputWeightsFrames, InputWeightsTempered:
+	default:
+		errs = append(errs, fmt.Errorf("pipeline: unknown input weights %q (want none, frames or tempered)", o.InputWeights))
 	}
 	if !(o.KappaLow > 0) || !(o.KappaHigh > 0) || math.IsInf(float64(o.KappaLow), 0) || math.IsInf(float64(o.KappaHigh), 0) {
 		errs = append(errs, fmt.Errorf("pipeline: kappa bounds must be finite and > 0, got %g and %g", o.KappaLow, o.KappaHigh))

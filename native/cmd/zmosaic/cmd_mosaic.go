@@ -33,6 +33,7 @@ func mosaicCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 	fs.BoolVar(&opt.SkipBad, "skip-bad", def.SkipBad, a.t("flag_skip_bad", nil))
 	fs.StringVar(&opt.Match, "match", def.Match, a.t("flag_match", nil))
 	fs.StringVar(&opt.Combine, "combine", def.Combine, a.t("flag_mosaic_combine", nil))
+	fs.StringVar(&opt.InputWeights, "input-weights", def.InputWeights, a.t("flag_input_weights", nil))
 	fs.Float32Var(&opt.KappaLow, "kappa-low", def.KappaLow, a.t("flag_kappa_low", nil))
 	fs.Float32Var(&opt.KappaHigh, "kappa-high", def.KappaHigh, a.t("flag_kappa_high", nil))
 	cf := addComputeFlags(a, fs, true)
