@@ -48,21 +48,29 @@ func Accumulate(acc *CoaddBand, value, weight []float32, inputWeight float32, co
 		return nil
 	}
 	gain, off := float64(correction.Gain), float64(correction.Offset)
-	for i, v := range value {
-		x := float64(v)
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			continue
-		}
-		w := tw
-		if weight != nil {
-			w = float64(float64(weight[i]) * tw)
-			if !positiveFinite(w) {
+	// Reslicing to len(value) lets the compiler drop the bounds checks.
+	sum, wsum := acc.Sum[:len(value)], acc.Weight[:len(value)]
+	if weight == nil {
+		for i, v := range value {
+			if !finite32(v) {
 				continue
 			}
+			c := float64(gain*float64(v)) + off
+			sum[i] += float64(tw * c)
+			wsum[i] += tw
 		}
-		c := float64(gain*x) + off
-		acc.Sum[i] += float64(w * c)
-		acc.Weight[i] += w
+		return nil
+	}
+	weight = weight[:len(value)]
+	for i, v := range value {
+		w := float64(float64(weight[i]) * tw)
+		// w > 0 && w < +Inf is false for NaN, so it tests positiveFinite.
+		if !finite32(v) || !(w > 0 && w < math.Inf(1)) {
+			continue
+		}
+		c := float64(gain*float64(v)) + off
+		sum[i] += float64(w * c)
+		wsum[i] += w
 	}
 	return nil
 }

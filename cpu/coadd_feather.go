@@ -19,8 +19,15 @@ import (
 // transform of Felzenszwalb and Huttenlocher ("Distance Transforms of
 // Sampled Functions", Theory of Computing 8, 2012), computed on integer
 // squared distances, so it equals the brute-force minimum over all invalid
-// pixels; the only rounding is sqrt and the final float32. It costs
-// O(width·height) time and allocates (width+2)·(height+2) int64 of scratch.
+// pixels; the only rounding is sqrt and the final float32.
+//
+// Cost: O(width·height) time, width·height int32 of scratch. Only distances
+// below C = ceil(feather) change a weight (C ≥ feather, so a distance ≥ C
+// gives exactly 1), so the row pass keeps only the pixels whose column
+// distance is below C as parabola sites and caps the result at C²: the
+// minimum over the dropped sites is ≥ C² itself, so every distance below C²
+// is still exact (see envelope). Far from edges and holes a row then has
+// almost no sites and costs little more than writing 1s.
 func FeatherWeights(dst []float32, mask []bool, width, height int, feather float64) error {
 	if width <= 0 || height <= 0 || len(mask) != width*height || len(dst) != width*height {
 		return fmt.Errorf("%w: coadd: feather needs dst and mask of %d×%d pixels, got %d and %d",
@@ -35,13 +42,26 @@ func FeatherWeights(dst []float32, mask []bool, width, height int, feather float
 		}
 		return nil
 	}
-	d2 := SquaredDistanceTransform(mask, width, height)
-	for i, ok := range mask {
-		if !ok {
-			dst[i] = 0
-			continue
+	// No distance reaches width+height, so a larger C changes nothing.
+	c := int64(min(math.Ceil(feather), float64(width+height)))
+	limit, capSq := int32(c), c*c
+	g := columnDistances(mask, width, height)
+	e := newEnvelopeScratch(width)
+	d := make([]int64, width)
+	for y := range height {
+		off := y * width
+		e.envelope(d, g[off:off+width], limit, capSq)
+		row, m := dst[off:off+width], mask[off:off+width]
+		for x, dx := range d {
+			switch {
+			case !m[x]:
+				row[x] = 0
+			case dx >= capSq:
+				row[x] = 1
+			default:
+				row[x] = float32(min(1, math.Sqrt(float64(dx))/feather))
+			}
 		}
-		dst[i] = float32(min(1, math.Sqrt(float64(d2[i]))/feather))
 	}
 	return nil
 }
@@ -51,98 +71,112 @@ func FeatherWeights(dst []float32, mask []bool, width, height int, feather float
 // false) or outside the image; invalid pixels get 0. The result is exact
 // (integers) and row-major like mask. See FeatherWeights.
 func SquaredDistanceTransform(mask []bool, width, height int) []int64 {
-	// Pad by one invalid pixel on every side: the image edge then is just
-	// another invalid pixel, and every row and column of the padded grid
-	// holds at least one, so no distance is infinite after both passes.
-	pw, ph := width+2, height+2
-	g := make([]int64, pw*ph)
-	const inf = math.MaxInt64
-	for y := range height {
-		for x := range width {
-			if mask[y*width+x] {
-				g[(y+1)*pw+x+1] = inf
-			}
-		}
-	}
-	n := max(pw, ph)
-	f := make([]int64, n)
-	out := make([]int64, n)
-	v := make([]int, n)
-	z := make([]float64, n+1)
-	// Columns first, then rows (the transform is separable).
-	for x := range pw {
-		for y := range ph {
-			f[y] = g[y*pw+x]
-		}
-		dt1D(out[:ph], f[:ph], v, z)
-		for y := range ph {
-			g[y*pw+x] = out[y]
-		}
-	}
-	for y := range ph {
-		row := g[y*pw : (y+1)*pw]
-		copy(f, row)
-		dt1D(row, f[:pw], v, z)
-	}
+	g := columnDistances(mask, width, height)
+	e := newEnvelopeScratch(width)
 	res := make([]int64, width*height)
 	for y := range height {
-		copy(res[y*width:(y+1)*width], g[(y+1)*pw+1:(y+1)*pw+1+width])
+		off := y * width
+		e.envelope(res[off:off+width], g[off:off+width], math.MaxInt32, math.MaxInt64)
 	}
 	return res
 }
 
-// dt1D is the 1-D lower envelope of parabolas (q−p)² + f(p) of
-// Felzenszwalb–Huttenlocher, over the finite samples of f (math.MaxInt64 =
-// +∞). d must not alias f. If every sample is infinite, d is all infinite.
-// Envelope boundaries are float64 quotients of integers below 2^53; distinct
-// boundaries differ by far more than their rounding for any image that fits
-// in memory, and the distances themselves are evaluated in integers, so d is
-// exact.
-func dt1D(d, f []int64, v []int, z []float64) {
-	const inf = math.MaxInt64
-	k := -1
-	for q, fq := range f {
-		if fq == inf {
-			continue
+// columnDistances returns, per pixel, the distance in rows to the nearest
+// invalid pixel of its column or to the outside (row −1 or height): the
+// column pass of the transform. On a 0/∞ input the 1-D lower envelope is
+// just that distance squared, so two row-major scans (down, then up) give
+// it exactly and read memory in order, where gathering each column would
+// stride through it.
+func columnDistances(mask []bool, width, height int) []int32 {
+	g := make([]int32, width*height)
+	prev := g[:0]
+	for y := range height {
+		row, m := g[y*width:(y+1)*width], mask[y*width:(y+1)*width]
+		for x := range row {
+			switch {
+			case !m[x]:
+				row[x] = 0
+			case y == 0:
+				row[x] = 1
+			default:
+				row[x] = prev[x] + 1
+			}
 		}
-		if k < 0 {
-			k = 0
-			v[0] = q
-			z[0] = math.Inf(-1)
-			z[1] = math.Inf(1)
-			continue
+		prev = row
+	}
+	for x, v := range prev { // the last row is 1 from the outside below
+		prev[x] = min(v, 1)
+	}
+	for y := height - 2; y >= 0; y-- {
+		row, next := g[y*width:(y+1)*width], g[(y+1)*width:(y+2)*width]
+		for x := range row {
+			row[x] = min(row[x], next[x]+1)
+		}
+	}
+	return g
+}
+
+// envelopeScratch holds the lower envelope of one row: site positions v,
+// their values f and the boundaries z between consecutive parabolas.
+type envelopeScratch struct {
+	v []int
+	f []int64
+	z []float64
+}
+
+func newEnvelopeScratch(width int) *envelopeScratch {
+	return &envelopeScratch{v: make([]int, width+2), f: make([]int64, width+2), z: make([]float64, width+3)}
+}
+
+// envelope is the row pass of Felzenszwalb–Huttenlocher: d[x] = min(capSq,
+// min over sites p of (x−p)² + g[p]²), where the sites are the outside
+// pixels −1 and len(g) (value 0) and every p with g[p] < limit. Dropping the
+// sites with g[p] ≥ limit is exact below capSq ≤ limit²: they contribute at
+// least limit² ≥ capSq. Envelope boundaries are float64 quotients of
+// integers below 2^53; distinct boundaries differ by far more than their
+// rounding for any image that fits in memory, and the distances themselves
+// are evaluated in integers, so d is exact.
+func (e *envelopeScratch) envelope(d []int64, g []int32, limit int32, capSq int64) {
+	n := len(g)
+	v, f, z := e.v, e.f, e.z
+	k := 0
+	v[0], f[0] = -1, 0
+	z[0], z[1] = math.Inf(-1), math.Inf(1)
+	for q := 0; q <= n; q++ {
+		var fq int64 // q == n: the outside pixel
+		if q < n {
+			if g[q] >= limit {
+				continue
+			}
+			fq = int64(g[q]) * int64(g[q])
 		}
 		// z[0] = −∞, so the loop stops at k = 0 at the latest.
-		p := v[k]
-		s := intersect(f, q, p)
+		s := intersect(q, fq, v[k], f[k])
 		for s <= z[k] {
 			k--
-			p = v[k]
-			s = intersect(f, q, p)
+			s = intersect(q, fq, v[k], f[k])
 		}
 		k++
-		v[k] = q
-		z[k] = s
-		z[k+1] = math.Inf(1)
+		v[k], f[k], z[k], z[k+1] = q, fq, s, math.Inf(1)
 	}
-	if k < 0 {
-		for i := range d {
-			d[i] = inf
+	// Pixel x belongs to the first parabola j with x ≤ z[j+1], i.e. to
+	// x ≤ floor(z[j+1]): walk the parabolas, each over its run of pixels.
+	x := 0
+	for j := 0; j <= k && x < n; j++ {
+		end := n // exclusive
+		if zj := z[j+1]; zj < float64(n) {
+			end = int(math.Floor(zj)) + 1 // z[j+1] > z[j] ≥ … > −∞, and ≥ x−1 here
 		}
-		return
-	}
-	j := 0
-	for q := range d {
-		for z[j+1] < float64(q) {
-			j++
+		vj, fj := v[j], f[j]
+		for ; x < end; x++ {
+			dx := int64(x - vj)
+			d[x] = min(dx*dx+fj, capSq)
 		}
-		dq := int64(q - v[j])
-		d[q] = dq*dq + f[v[j]]
 	}
 }
 
 // intersect returns the abscissa where the parabolas rooted at q and p < q
-// (heights f[q], f[p]) cross.
-func intersect(f []int64, q, p int) float64 {
-	return float64((f[q]+int64(q)*int64(q))-(f[p]+int64(p)*int64(p))) / float64(2*(q-p))
+// (heights fq, fp) cross.
+func intersect(q int, fq int64, p int, fp int64) float64 {
+	return float64((fq+int64(q)*int64(q))-(fp+int64(p)*int64(p))) / float64(2*(q-p))
 }

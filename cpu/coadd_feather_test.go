@@ -96,3 +96,30 @@ func TestFeatherWeights(t *testing.T) {
 		assert.ErrorIs(t, cpu.FeatherWeights(make([]float32, 3), make([]bool, 3), 3, 1, math.NaN()), cpu.ErrInvalidOptions)
 	})
 }
+
+// FeatherWeights caps the distance transform at ceil(feather): the weights
+// must still equal min(1, √d/feather) of the exact distances, bit for bit,
+// for feathers below, at and beyond the image size.
+func TestFeatherWeightsEqualExactFormula(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 48 {
+		w, h := 1+rng.IntN(50), 1+rng.IntN(50)
+		density := []float64{0, 0.002, 0.02, 0.2}[trial%4]
+		feather := []float64{0.4, 1, 2.5, 3, 7.25, 16, 1e9}[trial%7]
+		mask := make([]bool, w*h)
+		for i := range mask {
+			mask[i] = rng.Float64() >= density
+		}
+		d2 := bruteDT(mask, w, h)
+		got := make([]float32, w*h)
+		require.NoError(t, cpu.FeatherWeights(got, mask, w, h, feather))
+		for i, ok := range mask {
+			want := float32(0)
+			if ok {
+				want = float32(min(1, math.Sqrt(float64(d2[i]))/feather))
+			}
+			require.Equal(t, math.Float32bits(want), math.Float32bits(got[i]),
+				"trial %d (%d×%d, feather %g) pixel %d", trial, w, h, feather, i)
+		}
+	}
+}

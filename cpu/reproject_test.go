@@ -194,7 +194,7 @@ func rotationGrid(w, h, step int) *cpu.CoordGrid {
 }
 
 func TestReprojectIsBitIdenticalForAnyWorkersAndBands(t *testing.T) {
-	const w, h = 96, 70
+	const w, h = 150, 70 // wider than one 128-column strip
 	rng := rand.New(rand.NewPCG(1, 2))
 	src := make([]float32, w*h)
 	for i := range src {
@@ -212,10 +212,12 @@ func TestReprojectIsBitIdenticalForAnyWorkersAndBands(t *testing.T) {
 				return dst
 			}
 			one := run(0, h, 1)
+			three := run(0, h, 3)
 			four := run(0, h, 4)
 			bands := append(run(0, 13, 3), run(13, h-13, 2)...)
 			finite := 0
 			for i := range one {
+				require.Equal(t, math.Float32bits(one[i]), math.Float32bits(three[i]), "pixel %d", i)
 				require.Equal(t, math.Float32bits(one[i]), math.Float32bits(four[i]), "pixel %d", i)
 				require.Equal(t, math.Float32bits(one[i]), math.Float32bits(bands[i]), "pixel %d", i)
 				if !math.IsNaN(float64(one[i])) {

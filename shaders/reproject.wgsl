@@ -133,19 +133,20 @@ fn weights(t: f32) -> array<f32, 6> {
         w[2] = 1.0;
         return w;
     }
-    // sin(π(t−m)) = (−1)^m·sin(πt); the constant 3/π² cancels in the normalisation.
-    let s = sinpi(t);
-    var sum = 0.0;
-    for (var k = 0; k < 6; k++) {
-        let x = t - f32(k - 2);
-        var v = s * sinpi(x * (1.0 / 3.0)) * rcp(x * x);
-        if ((k & 1) == 1) {
-            v = -v;
-        }
-        w[k] = v;
-        sum += v;
-    }
-    let inv = rcp(sum);
+    // cpu.lanczos3Weights: tap k at x = t+2−k has sin(πx) = (−1)^k·sin(πt), a factor that cancels
+    // in the normalisation with 3/π², and sin(πx/3) ∈ {B, A+B, A, −B, −(A+B), −A} with
+    // A = sin(πt/3), B = sin(π(1−t)/3): w_k ∝ s_k/x_k², s = (B, −(A+B), A, B, −(A+B), A).
+    let u = 1.0 - t;
+    let a = sinpi(t * (1.0 / 3.0));
+    let b = sinpi(u * (1.0 / 3.0));
+    let c = a + b;
+    w[0] = b * rcp((t + 2.0) * (t + 2.0));
+    w[1] = -c * rcp((t + 1.0) * (t + 1.0));
+    w[2] = a * rcp(t * t);
+    w[3] = b * rcp(u * u);
+    w[4] = -c * rcp((2.0 - t) * (2.0 - t));
+    w[5] = a * rcp((3.0 - t) * (3.0 - t));
+    let inv = rcp(w[0] + w[1] + w[2] + w[3] + w[4] + w[5]);
     for (var k = 0; k < 6; k++) {
         w[k] = w[k] * inv;
     }
@@ -203,14 +204,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let wy = keys(ty);
     var ok = true;
     var acc = vec2<f32>(0.0, 0.0);
-    for (var b = 0; b < 4; b++) {
+    // Down each sample column first, then across, as cpu.CoordGrid.At.
+    for (var k = 0; k < 4; k++) {
         var s = vec2<f32>(0.0, 0.0);
-        for (var k = 0; k < 4; k++) {
+        for (var b = 0; b < 4; b++) {
             let g = gs(ii - 1 + k, jj - 1 + b);
             ok = ok && ok4(g);
-            s += wx[k] * diff(g, base);
+            s += wy[b] * diff(g, base);
         }
-        acc += wy[b] * s;
+        acc += wx[k] * s;
     }
     if (!ok) {
         // Bilinear fallback on the 4 nearest samples.
