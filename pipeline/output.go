@@ -86,7 +86,10 @@ func WritePreviewWith(ctx context.Context, r *compute.Runner, name string, img *
 		}
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, rgba); err != nil {
+	// BestSpeed: a preview is looked at, not archived; default compression took a quarter of
+	// a 16-frame mosaic's CPU time for files ~10 % smaller.
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, rgba); err != nil {
 		return fmt.Errorf("pipeline: %s: %w", name, err)
 	}
 	return writeFileAtomic(name, buf.Bytes())
