@@ -317,7 +317,7 @@ func scanFile(path string, opt ScanOptions) ScanFrame {
 		err = perr
 	}
 	f.WCSError = err.Error()
-	if ra, dec, ok := pointingHint(h); ok {
+	if ra, dec, ok := PointingHint(h); ok {
 		f.RA, f.Dec, f.CentreFrom = ra, dec, CentreFromHint
 	}
 	return f

@@ -9,30 +9,40 @@ import (
 	"github.com/zmosaic/zmosaic/astro/fits"
 )
 
-// pointingHint returns the telescope's pointing from header keys, degrees: RA/DEC as numbers
-// of degrees (Seestar, NINA), else OBJCTRA (hours) / OBJCTDEC (degrees) as sexagesimal strings
-// separated by spaces or colons. A mount's pointing can be off by arcminutes: it places a
-// frame for a solver or a report, never for stacking.
-func pointingHint(h *fits.Header) (ra, dec float64, ok bool) {
-	ra, okRA := h.Float("RA")
-	dec, okDec := h.Float("DEC")
-	if okRA && okDec && ra >= 0 && ra <= 360 && dec >= -90 && dec <= 90 {
-		return math.Mod(ra, 360), dec, true
+// PointingHint returns the telescope's pointing from header keys, in degrees: RA/DEC (numbers
+// of degrees as Seestar and NINA write them, or sexagesimal strings with RA in hours), else
+// OBJCTRA/OBJCTDEC (sexagesimal, RA in hours), separated by spaces or colons. Out-of-range
+// values give no pointing. A mount's pointing can be off by arcminutes: it places a frame for
+// a solver or a report, never for stacking.
+func PointingHint(h *fits.Header) (ra, dec float64, ok bool) {
+	for _, k := range [][2]string{{"RA", "DEC"}, {"OBJCTRA", "OBJCTDEC"}} {
+		ra, okRA := hintAngle(h, k[0], true)
+		dec, okDec := hintAngle(h, k[1], false)
+		if okRA && okDec && ra >= 0 && ra < 360 && dec >= -90 && dec <= 90 {
+			return ra, dec, true
+		}
 	}
-	sra, okRA := h.String("OBJCTRA")
-	sdec, okDec := h.String("OBJCTDEC")
-	if !okRA || !okDec {
-		return 0, 0, false
-	}
-	hours, okRA := parseSexagesimal(sra)
-	dec, okDec = parseSexagesimal(sdec)
-	if !okRA || !okDec || hours < 0 || hours >= 24 || dec < -90 || dec > 90 {
-		return 0, 0, false
-	}
-	return hours * 15, dec, true
+	return 0, 0, false
 }
 
-// parseSexagesimal reads "[+-]D M S.s", "D:M:S.s" or "D M.m" as a decimal value.
+// hintAngle reads a number of degrees or a sexagesimal string ("12 34 56.7", "+12:34:56");
+// an RA string is in hours.
+func hintAngle(h *fits.Header, key string, hours bool) (float64, bool) {
+	if v, ok := h.Float(key); ok {
+		return v, !math.IsNaN(v) && !math.IsInf(v, 0)
+	}
+	s, ok := h.String(key)
+	if !ok {
+		return 0, false
+	}
+	v, ok := parseSexagesimal(s)
+	if ok && hours {
+		v *= 15
+	}
+	return v, ok
+}
+
+// parseSexagesimal reads "[+-]D M S.s", "D:M:S.s", "D M.m" or a plain decimal string.
 func parseSexagesimal(s string) (float64, bool) {
 	s = strings.TrimSpace(s)
 	neg := strings.HasPrefix(s, "-")
@@ -41,14 +51,14 @@ func parseSexagesimal(s string) (float64, bool) {
 	if len(parts) == 0 || len(parts) > 3 {
 		return 0, false
 	}
-	v, scale := 0.0, 1.0
+	v, unit := 0.0, 1.0
 	for i, p := range parts {
 		x, err := strconv.ParseFloat(p, 64)
-		if err != nil || x < 0 || (i > 0 && x >= 60) {
+		if err != nil || x < 0 || math.IsInf(x, 0) || (i > 0 && x >= 60) {
 			return 0, false
 		}
-		v += x / scale
-		scale *= 60
+		v += x / unit
+		unit *= 60
 	}
 	if neg {
 		v = -v

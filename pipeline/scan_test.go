@@ -271,7 +271,7 @@ func TestPointingHintsAndDates(t *testing.T) {
 	}
 	for _, tc := range hints {
 		t.Run(tc.name, func(t *testing.T) {
-			ra, dec, ok := pointingHint(hdr(tc.cards))
+			ra, dec, ok := PointingHint(hdr(tc.cards))
 			require.Equal(t, tc.ok, ok)
 			assert.InDelta(t, tc.ra, ra, 1e-9)
 			assert.InDelta(t, tc.dec, dec, 1e-9)
