@@ -217,11 +217,18 @@ type page struct {
 	console []string // "error: …", "warning: …", "exception: …"
 }
 
-// newPage opens a tab with a console listener, loads the page and waits for the wasm.
+// newPage opens a tab with a console listener, loads the page and waits for the wasm. The
+// tab lives at most a minute.
 func (b *browser) newPage(t *testing.T, url string) *page {
 	t.Helper()
+	return b.newPageTimeout(t, url, time.Minute)
+}
+
+// newPageTimeout is newPage for a tab that may live longer (a mosaic on the wasm CPU path).
+func (b *browser) newPageTimeout(t *testing.T, url string, life time.Duration) *page {
+	t.Helper()
 	tab, cancelTab := chromedp.NewContext(b.ctx)
-	ctx, cancel := context.WithTimeout(tab, 60*time.Second)
+	ctx, cancel := context.WithTimeout(tab, life)
 	t.Cleanup(func() { cancel(); cancelTab() })
 	p := &page{t: t, ctx: ctx}
 	if err := chromedp.Listen(tab, p.onEvent); err != nil {

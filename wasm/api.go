@@ -44,6 +44,7 @@ func newAPI(s *session.Session) *api {
 		return s.T(str(args, 0), params), nil
 	})
 	a.def("defaults", func([]js.Value) (any, error) { return session.Defaults(), nil })
+	a.def("mosaicDefaults", func([]js.Value) (any, error) { return session.MosaicDefaults(), nil })
 	a.def("addFile", func(args []js.Value) (any, error) {
 		if len(args) < 2 || args[1].Type() != js.TypeObject || args[1].Get("length").Type() != js.TypeNumber {
 			return nil, fmt.Errorf("zmosaic.addFile(name, uint8array): the second argument must be a Uint8Array")
@@ -64,6 +65,15 @@ func newAPI(s *session.Session) *api {
 		}
 		return promise(func() (any, error) {
 			return a.s.Stack(context.Background(), options, session.Hooks{Progress: a.emitProgress, Event: a.emitEvent})
+		}), nil
+	})
+	a.def("mosaic", func(args []js.Value) (any, error) {
+		var options map[string]any
+		if len(args) > 0 {
+			options = toMap(args[0])
+		}
+		return promise(func() (any, error) {
+			return a.s.Mosaic(context.Background(), options, session.Hooks{Progress: a.emitProgress, Event: a.emitEvent})
 		}), nil
 	})
 	// stackBand is a test and diagnostic entry (the cross-backend golden suite uses it): one
@@ -121,6 +131,7 @@ func newAPI(s *session.Session) *api {
 		return out, nil
 	})
 	a.def("fitsBytes", func([]js.Value) (any, error) { return bytesToJS(s.FITSBytes()) })
+	a.def("coverageFitsBytes", func([]js.Value) (any, error) { return bytesToJS(s.CoverageFITSBytes()) })
 	a.def("pngBytes", func(args []js.Value) (any, error) {
 		return bytesToJS(s.PNGBytes(num(args, 0), num(args, 1), num(args, 2)))
 	})

@@ -8,10 +8,18 @@
 //	addFile(name, uint8array) → {name, ok, width, height, channels, bitpix, wcs, error}
 //	removeFile(name); clearFiles(); files()
 //	onProgress(cb(phase, done, total)); onEvent(cb({key, level, message, params}))
-//	stack(options) → Promise<{width, height, channels, frames, skipped, backend, backend_reason,
+//	stack(options) → Promise<{kind: "stack", width, height, channels, frames, skipped, backend, backend_reason,
 //	                          adapter, limits, seconds, rejected_low_pct, rejected_high_pct}>
+//	mosaicDefaults()
+//	mosaic(options) → Promise<{kind: "mosaic", width, height, channels, frames, skipped,
+//	                           skipped_files: [{name, reason}], backend, backend_reason, adapter,
+//	                           limits, seconds, pixel_scale, projection, bands, matched}>
 //	previewRGBA(p_low, p_high, asinh) → {width, height, data: Uint8ClampedArray}
 //	resultFloat32() → Float32Array (CHW); fitsBytes() → Uint8Array; pngBytes(p_low, p_high, asinh) → Uint8Array
+//	coverageFitsBytes() → Uint8Array (the last mosaic's coverage map)
+//
+// The renderings and downloads (previewRGBA, resultFloat32, fitsBytes, pngBytes) are of the
+// last finished run, stack or mosaic; a mosaic's FITS carries its output WCS and ALPHA.
 //
 // A test and diagnostic entry runs one band through the page's Runner (the golden suite
 // checks the browser's WebGPU with it); frames, norm and weights are typed arrays or
@@ -23,7 +31,7 @@
 //	          Uint8Array (float32 / uint32 LE), rejected_low, rejected_high, samples, backend,
 //	          gpu_errors, seconds}>
 //
-// Synchronous functions throw a JavaScript Error with a localised message; stack rejects its
+// Synchronous functions throw a JavaScript Error with a localised message; stack and mosaic reject their
 // Promise with a localised string. The work lives in wasm/session, which is tested natively.
 //
 // # Never block in a callback

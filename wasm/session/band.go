@@ -106,7 +106,7 @@ func (s *Session) StackBand(ctx context.Context, in Band, options map[string]any
 	if res.Stats, err = runner.StackBand(ctx, res.Value, res.Kept, src, norm, weights, in.Width, opt); err != nil {
 		return nil, errors.New(loc.T("stack_failed", map[string]any{"error": err.Error()}))
 	}
-	res.Backend = browserBackend(runner.Summary())
+	res.Backend = browserBackend(runner.Summary(), "stack")
 	if res.GPUErrors = s.gpuErrors(res.Backend); len(res.GPUErrors) > 0 {
 		// As in Stack: the browser's errors mean the GPU's numbers are garbage.
 		res.Stats = cpu.StackBand(res.Value, res.Kept, src, norm, weights, in.Width, opt)

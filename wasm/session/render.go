@@ -9,10 +9,9 @@ import (
 
 	"github.com/zmosaic/zmosaic/astro/fits"
 	"github.com/zmosaic/zmosaic/cpu"
-	"github.com/zmosaic/zmosaic/pipeline"
 )
 
-// Last returns the last finished stack, or nil.
+// Last returns the last finished stack or mosaic, or nil.
 func (s *Session) Last() *Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -38,7 +37,7 @@ func (s *Session) stretched(pLow, pHigh, asinh float64) (*image.NRGBA, error) {
 	if err := opt.Validate(); err != nil {
 		return nil, errors.New(s.T("wasm_options_invalid", map[string]any{"error": err.Error()}))
 	}
-	img := r.Stack.Image
+	img := r.Image()
 	rgba := cpu.StretchNRGBA(img.Pix, img.Width, img.Height, img.Channels, opt)
 	if rgba == nil {
 		return nil, fmt.Errorf("session: stretch of %d×%d×%d: %w", img.Width, img.Height, img.Channels, cpu.ErrShape)
@@ -78,25 +77,46 @@ func (s *Session) PNGBytes(pLow, pHigh, asinh float64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// FITSBytes encodes the last stack as zmosaic stack writes it: float32 with its header and an
-// ALPHA extension.
+// FITSBytes encodes the last result as zmosaic stack or mosaic writes it: float32 with its
+// header (the output WCS for a mosaic) and an ALPHA extension.
 func (s *Session) FITSBytes() ([]byte, error) {
 	r, err := s.result()
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := fits.Encode(&buf, r.Stack.Image, fits.WriteOptions{Alpha: pipeline.Alpha(r.Stack.Image)}); err != nil {
+	if err := fits.Encode(&buf, r.Image(), fits.WriteOptions{Alpha: r.Alpha()}); err != nil {
 		return nil, fmt.Errorf("session: fits: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
-// ResultFloat32 is the last stack's pixels, CHW (shared, not copied: do not modify).
+// ResultFloat32 is the last result's pixels, CHW (shared, not copied: do not modify).
 func (s *Session) ResultFloat32() ([]float32, error) {
 	r, err := s.result()
 	if err != nil {
 		return nil, err
 	}
-	return r.Stack.Image.Pix, nil
+	return r.Image().Pix, nil
+}
+
+// CoverageFITSBytes encodes the last mosaic's coverage map (Σ per-pixel weights, CHW) as
+// zmosaic mosaic writes OUT_coverage.fits: float32, the mosaic's header, BUNIT weight.
+func (s *Session) CoverageFITSBytes() ([]byte, error) {
+	r, err := s.result()
+	if err != nil {
+		return nil, err
+	}
+	if r.Mosaic == nil {
+		return nil, errors.New(s.T("wasm_no_mosaic", nil))
+	}
+	img := r.Mosaic.Image
+	h := img.Header.Clone()
+	h.Set("BUNIT", "weight", "sum of the per-pixel mosaic weights")
+	cov := &fits.Image{Width: img.Width, Height: img.Height, Channels: img.Channels, Pix: r.Mosaic.Coverage, Header: h}
+	var buf bytes.Buffer
+	if err := fits.Encode(&buf, cov, fits.WriteOptions{}); err != nil {
+		return nil, fmt.Errorf("session: coverage fits: %w", err)
+	}
+	return buf.Bytes(), nil
 }

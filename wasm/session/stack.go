@@ -8,16 +8,37 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gogpu/wgpu"
+
+	"github.com/zmosaic/zmosaic/astro/fits"
 	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 	"github.com/zmosaic/zmosaic/pipeline"
 )
 
-// Result is the last finished stack, kept for re-stretching and downloads.
+// Result is the last finished stack or mosaic, kept for re-stretching and downloads. Exactly
+// one of Stack and Mosaic is set.
 type Result struct {
 	Stack   *pipeline.StackResult
-	Stretch cpu.StretchOptions // asked for with the stack; previews may use others
-	Summary map[string]any     // what Stack returned
+	Mosaic  *pipeline.MosaicResult
+	Stretch cpu.StretchOptions // asked for with the run; previews may use others
+	Summary map[string]any     // what Stack or Mosaic returned
+}
+
+// Image is the result's image (CHW float32 with its header).
+func (r *Result) Image() *fits.Image {
+	if r.Mosaic != nil {
+		return r.Mosaic.Image
+	}
+	return r.Stack.Image
+}
+
+// Alpha is the result's ALPHA plane: 255 where every channel has data.
+func (r *Result) Alpha() []uint8 {
+	if r.Mosaic != nil {
+		return r.Mosaic.Alpha
+	}
+	return pipeline.Alpha(r.Stack.Image)
 }
 
 // browserAdapterName is what gogpu/wgpu calls every browser adapter; the page's own
@@ -29,23 +50,12 @@ const browserAdapterName = "WebGPU Adapter"
 // "webgpu+cpu"), backend_reason, adapter, limits, seconds, rejected_low_pct,
 // rejected_high_pct. Errors are localised, ready to show.
 func (s *Session) Stack(ctx context.Context, options map[string]any, hooks Hooks) (map[string]any, error) {
-	s.mu.Lock()
-	if s.running {
-		s.mu.Unlock()
-		return nil, errors.New(s.T("wasm_busy", nil))
+	files, loc, err := s.acquire()
+	if err != nil {
+		return nil, err
 	}
-	s.running = true
-	loc := s.loc
-	srcs := make([]pipeline.FrameSource, len(s.files))
-	for i, f := range s.files {
-		srcs[i] = pipeline.MemoryFrame{FileName: f.name, Data: f.data}
-	}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.running = false
-		s.mu.Unlock()
-	}()
+	defer s.release()
+	srcs := sources(files)
 
 	opt, st, err := ParseOptions(options)
 	if err != nil {
@@ -79,7 +89,7 @@ func (s *Session) Stack(ctx context.Context, options map[string]any, hooks Hooks
 		return nil, errors.New(loc.T("stack_failed", map[string]any{"error": err.Error()}))
 	}
 	_, lim, gpuOpen := runner.GPU()
-	backend := browserBackend(res.Compute)
+	backend := browserBackend(res.Compute, "stack")
 	if gerrs := s.gpuErrors(backend); len(gerrs) > 0 {
 		// The browser reports WGSL and validation errors only as uncaptured-error events, and
 		// gogpu/wgpu returns nil errors meanwhile: the numbers are garbage. Redo it on the CPU,
@@ -96,6 +106,7 @@ func (s *Session) Stack(ctx context.Context, options map[string]any, hooks Hooks
 		backend = "cpu"
 	}
 	sum := map[string]any{
+		"kind":  "stack",
 		"width": res.Image.Width, "height": res.Image.Height, "channels": res.Image.Channels,
 		"frames": res.Used, "skipped": len(res.Frames) - res.Used,
 		"backend": backend, "backend_reason": rec.reason(backend, adapter),
@@ -104,19 +115,7 @@ func (s *Session) Stack(ctx context.Context, options map[string]any, hooks Hooks
 		"rejected_low_pct": pct(res.Stats.RejectedLow, res.Stats.Samples), "rejected_high_pct": pct(res.Stats.RejectedHigh, res.Stats.Samples),
 	}
 	if gpuOpen {
-		if adapter == nil {
-			adapter = map[string]any{"name": browserAdapterName, "vendor": "", "architecture": "", "description": "", "fallback": false}
-		}
-		sum["adapter"] = clone(adapter)
-		sum["limits"] = map[string]any{
-			"maxBufferSize":                     float64(lim.MaxBufferSize),
-			"maxStorageBufferBindingSize":       float64(lim.MaxStorageBufferBindingSize),
-			"maxStorageBuffersPerShaderStage":   int(lim.MaxStorageBuffersPerShaderStage),
-			"maxComputeWorkgroupStorageSize":    int(lim.MaxComputeWorkgroupStorageSize),
-			"maxComputeInvocationsPerWorkgroup": int(lim.MaxComputeInvocationsPerWorkgroup),
-			"maxComputeWorkgroupsPerDimension":  int(lim.MaxComputeWorkgroupsPerDimension),
-			"gpu_budget":                        float64(runner.Budget()),
-		}
+		sum["adapter"], sum["limits"] = adapterSummary(adapter), limitsSummary(lim, runner.Budget())
 	}
 	if hooks.Progress != nil {
 		hooks.Progress("write", 1, 1)
@@ -125,6 +124,28 @@ func (s *Session) Stack(ctx context.Context, options map[string]any, hooks Hooks
 	s.last = &Result{Stack: res, Stretch: st, Summary: sum}
 	s.mu.Unlock()
 	return clone(sum), nil
+}
+
+// adapterSummary is the adapter as a summary shows it (wgpu's generic name when the page
+// could not describe it).
+func adapterSummary(adapter map[string]any) map[string]any {
+	if adapter == nil {
+		return map[string]any{"name": browserAdapterName, "vendor": "", "architecture": "", "description": "", "fallback": false}
+	}
+	return clone(adapter)
+}
+
+// limitsSummary is the device limits a summary shows, with the Runner's GPU budget.
+func limitsSummary(lim wgpu.Limits, budget int64) map[string]any {
+	return map[string]any{
+		"maxBufferSize":                     float64(lim.MaxBufferSize),
+		"maxStorageBufferBindingSize":       float64(lim.MaxStorageBufferBindingSize),
+		"maxStorageBuffersPerShaderStage":   int(lim.MaxStorageBuffersPerShaderStage),
+		"maxComputeWorkgroupStorageSize":    int(lim.MaxComputeWorkgroupStorageSize),
+		"maxComputeInvocationsPerWorkgroup": int(lim.MaxComputeInvocationsPerWorkgroup),
+		"maxComputeWorkgroupsPerDimension":  int(lim.MaxComputeWorkgroupsPerDimension),
+		"gpu_budget":                        float64(budget),
+	}
 }
 
 // gpuErrors drains the browser's WebGPU errors after a run that used the GPU.
@@ -167,10 +188,10 @@ func adapterName(a map[string]any) string {
 	return str("name")
 }
 
-// browserBackend names where the combine ran, in the page's words.
-func browserBackend(s compute.Summary) string {
+// browserBackend names where op (stack, reproject) ran, in the page's words.
+func browserBackend(s compute.Summary, op string) string {
 	for _, o := range s.Ops {
-		if o.Op == "stack" {
+		if o.Op == op {
 			switch o.Backend {
 			case "gpu":
 				return "webgpu"
@@ -200,7 +221,7 @@ type recorder struct {
 	adapter string // the page's name of the adapter; "" = keep wgpu's
 
 	mu     sync.Mutex
-	cpuWhy string   // message of stack_using_cpu
+	cpuWhy string   // message of stack_using_cpu or reproject_using_cpu
 	falls  []string // messages of fallbacks to the CPU
 }
 
@@ -225,7 +246,7 @@ func (r *recorder) emit(e compute.Event) {
 	msg := r.loc.Event(e.Key, params)
 	r.mu.Lock()
 	switch {
-	case e.Key == "stack_using_cpu":
+	case e.Key == "stack_using_cpu", e.Key == "reproject_using_cpu":
 		r.cpuWhy = msg
 	case fallbackKeys[e.Key]:
 		r.falls = append(r.falls, msg)
