@@ -26,7 +26,10 @@
 //
 // # Operations
 //
-// StackBand (all rejection and combine methods, chunked by rows), Percentiles and StretchNRGBA
-// (exact on the GPU; not chunked by the Runner, the device splits them itself). Each operation
-// has its own entry in Report: backend used, chunks on GPU and CPU, fallbacks with reasons, time.
+// StackBand (all rejection and combine methods, chunked by rows); Reproject (bilinear, bicubic,
+// Lanczos-3 over a CPU-computed coordinate grid, so SIP and every projection are honoured on
+// both backends; chunked by rows within the GPU budget; safe to call from several goroutines,
+// the CPU path runs them in parallel); Percentiles, StretchNRGBA, Debayer and HotPixels (exact
+// on the GPU; not chunked by the Runner, the device splits them itself). Each operation has
+// its own entry in Report: backend used, chunks on GPU and CPU, fallbacks with reasons, time.
 package compute

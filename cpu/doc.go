@@ -2,7 +2,8 @@
 // rejection (winsorized sigma clip, kappa-sigma, linear-fit clip) and combination
 // (mean, median, min, max), whole-frame statistics (NaN-aware percentiles,
 // sigma-clipped statistics, normalisation coefficients, noise weights), the
-// 8-bit preview stretch, and the mosaic's pieces: reprojection (bilinear,
+// 8-bit preview stretch, the preprocessing of raw frames (bilinear debayer in
+// float, hot-pixel correction), and the mosaic's pieces: reprojection (bilinear,
 // bicubic, Lanczos-3 over an interpolated coordinate grid), coadd accumulation
 // with edge feathering (exact Euclidean distance transform) and the
 // photometric least-squares solve between overlapping tiles.
@@ -22,7 +23,10 @@
 //
 // Pixels are float32 in and out. Every per-pixel statistic (normalisation,
 // medians, sums, variances, fits) is computed in float64 from the float32
-// samples and rounded to float32 once, at the output. The normalised sample
+// samples and rounded to float32 once, at the output. The exceptions are the
+// preprocessing kernels (Debayer, HotPixels): they are defined in float32
+// operations, in an order the WGSL twin repeats, so both backends give the
+// same bits (their files say how). The normalised sample
 // Gain*x+Offset is exact up to one rounding: the float32×float32 product is
 // exact in float64. Sums run in a fixed order (frame index; outwards from the
 // median over the sorted samples in the winsor clip's robust estimate, see
