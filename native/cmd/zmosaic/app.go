@@ -29,6 +29,7 @@ type command struct {
 }
 
 var commands = []command{
+	{"run", runCommand},
 	{"stack", stackCommand},
 	{"mosaic", mosaicCommand},
 	{"info", infoCommand},
