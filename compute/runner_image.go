@@ -82,18 +82,40 @@ type wholeOp struct {
 }
 
 // whole runs op on the GPU when it is usable and not disabled for op, and on the CPU otherwise
-// or after a GPU failure, classified as StackBand classifies its chunks.
+// or after a GPU failure, classified as StackBand classifies its chunks. The GPU part holds
+// the Runner's lock (one goroutine owns the device); the CPU part runs outside it, so callers
+// on several goroutines (a run preprocesses frames in parallel) compute at the same time and
+// only their bookkeeping is serialised.
 func (r *Runner) whole(ctx context.Context, op wholeOp) error {
+	start := time.Now()
+	if done, err := r.wholeOnGPU(ctx, op, start); done {
+		return err
+	}
+	t0 := time.Now()
+	op.cpu()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o := r.op(op.name)
+	o.CPUSeconds += time.Since(t0).Seconds()
+	o.ChunksCPU++
+	o.Seconds += time.Since(start).Seconds()
+	return nil
+}
+
+// wholeOnGPU is the part of whole under the lock: it runs op on the GPU when it may, and says
+// whether op is done (with its error); not done means the CPU must run it.
+func (r *Runner) wholeOnGPU(ctx context.Context, op wholeOp, start time.Time) (done bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	o := r.op(op.name)
 	o.Calls++
-	start := time.Now()
-	defer func() { o.Seconds += time.Since(start).Seconds() }()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("compute: %s: %w", op.name, err)
+	finish := func(err error) (bool, error) {
+		o.Seconds += time.Since(start).Seconds()
+		return true, err
 	}
-
+	if err := ctx.Err(); err != nil {
+		return finish(fmt.Errorf("compute: %s: %w", op.name, err))
+	}
 	why := r.wholePlan(o, op.name)
 	if why.text == "" {
 		if op.announce != "" {
@@ -104,20 +126,16 @@ func (r *Runner) whole(ctx context.Context, op wholeOp) error {
 		o.GPUSeconds += time.Since(t0).Seconds()
 		if err == nil {
 			o.ChunksGPU++
-			return nil
+			return finish(nil)
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("compute: %s: %w", op.name, err)
+			return finish(fmt.Errorf("compute: %s: %w", op.name, err))
 		}
 		r.wholeFailed(o, op, err)
 	} else if op.announce != "" {
 		r.announce(o, op.announce+"_cpu", why.eventParams())
 	}
-	t0 := time.Now()
-	op.cpu()
-	o.CPUSeconds += time.Since(t0).Seconds()
-	o.ChunksCPU++
-	return nil
+	return false, nil
 }
 
 // wholePlan returns why op must run on the CPU, or no reason when the GPU may try it.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -327,4 +328,33 @@ func TestStretchRejectsBadArguments(t *testing.T) {
 			assert.Empty(t, fake.opCalls)
 		})
 	}
+}
+
+// The CPU part of a whole operation runs outside the Runner's lock: while one call computes,
+// another goroutine can use the Runner (here: read its report). Holding the lock would
+// serialise every caller's CPU work (a run's parallel preprocessing) and would deadlock here.
+func TestWholeOperationComputesOnTheCPUWithoutTheLock(t *testing.T) {
+	r := NewRunnerWith(t.Context(), Options{Backend: BackendCPU}, nil, nil)
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- r.whole(t.Context(), wholeOp{name: "probe", cpu: func() {
+			close(inside)
+			<-release
+		}})
+	}()
+	<-inside
+	reported := make(chan []OpReport, 1)
+	go func() { reported <- r.Report() }()
+	select {
+	case rep := <-reported:
+		require.Len(t, rep, 1)
+		assert.Equal(t, 1, rep[0].Calls)
+		assert.Zero(t, rep[0].ChunksCPU, "counted when the CPU work ends")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Report blocked while a CPU operation was computing: the lock is held")
+	}
+	close(release)
+	require.NoError(t, <-done)
+	assert.Equal(t, 1, r.Report()[0].ChunksCPU)
 }

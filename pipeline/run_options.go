@@ -61,6 +61,7 @@ type RunOptions struct {
 	MosaicCombine    string     `json:"mosaic_combine"`
 	MosaicKappaLow   float32    `json:"mosaic_kappa_low"`
 	MosaicKappaHigh  float32    `json:"mosaic_kappa_high"`
+	InputWeights     string     `json:"input_weights"` // per-tile weights from frame counts: none | frames | tempered
 	Projection       string     `json:"projection"`
 	PixelScaleArcsec float64    `json:"pixel_scale"` // arcsec/px; 0 = median of the tiles
 	NorthUp          bool       `json:"north_up"`
@@ -141,6 +142,7 @@ func DefaultRunOptions() RunOptions {
 		MosaicCombine:      mo.Combine,
 		MosaicKappaLow:     mo.KappaLow,
 		MosaicKappaHigh:    mo.KappaHigh,
+		InputWeights:       mo.InputWeights,
 		Projection:         mo.Projection,
 		PixelScaleArcsec:   mo.PixelScaleArcsec,
 		NorthUp:            mo.NorthUp,
@@ -239,6 +241,7 @@ func (o RunOptions) mosaicOptions() MosaicOptions {
 	m := DefaultMosaicOptions()
 	m.Interp, m.Feather, m.Match, m.Combine = o.MosaicInterp, o.Feather, o.Match, o.MosaicCombine
 	m.KappaLow, m.KappaHigh = o.MosaicKappaLow, o.MosaicKappaHigh
+	m.InputWeights = o.InputWeights
 	m.Projection, m.PixelScaleArcsec, m.NorthUp = o.Projection, o.PixelScaleArcsec, o.NorthUp
 	m.MemBudget = int64(o.MemBudget)
 	m.Workers = o.Workers

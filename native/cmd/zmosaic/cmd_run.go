@@ -95,6 +95,7 @@ func addRunFlags(a *app, fs *pflag.FlagSet, o *pipeline.RunOptions) {
 	fs.IntVar(&o.Feather, "feather", o.Feather, a.t("flag_feather", nil))
 	fs.StringVar(&o.Match, "match", o.Match, a.t("flag_match", nil))
 	fs.StringVar(&o.MosaicCombine, "mosaic-combine", o.MosaicCombine, a.t("flag_mosaic_combine", nil))
+	fs.StringVar(&o.InputWeights, "input-weights", o.InputWeights, a.t("flag_input_weights", nil))
 	fs.Float32Var(&o.MosaicKappaLow, "mosaic-kappa-low", o.MosaicKappaLow, a.t("flag_run_mosaic_kappa_low", nil))
 	fs.Float32Var(&o.MosaicKappaHigh, "mosaic-kappa-high", o.MosaicKappaHigh, a.t("flag_run_mosaic_kappa_high", nil))
 	fs.StringVar(&o.Projection, "projection", o.Projection, a.t("flag_projection", nil))
