@@ -20,7 +20,7 @@ web:
 	if [ -f $$root/lib/wasm/wasm_exec.js ]; then cp $$root/lib/wasm/wasm_exec.js web/static/wasm_exec.js; \
 	else cp $$root/misc/wasm/wasm_exec.js web/static/wasm_exec.js; fi
 
-## demo: synthesise 16 frames, stack them, write stack.fits + stack_preview.png in $(DEMO)/
+## demo: synthesise a small Seestar-like 3×3 mosaic of raw frames and run the whole pipeline on it (out/ in $(DEMO)/)
 demo: build
 	./$(BIN) demo $(DEMO)
 
@@ -48,9 +48,10 @@ bench: build
 	./scripts/bench-stack.sh
 	./scripts/bench-mosaic.sh
 
-## memcheck: the 64 × 2048² float32 stack under --mem-budget 256MiB, measured by /usr/bin/time -v
+## memcheck: the 64 × 2048² float32 stack and a 102 MP mosaic under --mem-budget 256MiB, measured by /usr/bin/time -v
 memcheck: build
 	./scripts/memcheck.sh
+	./scripts/memcheck-mosaic.sh
 
 clean:
 	rm -rf bin $(DEMO)

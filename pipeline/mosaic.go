@@ -46,6 +46,11 @@ type mosaicInput struct {
 	y0, y1 int          // output rows [y0, y1)
 	corr   cpu.Affine   // photometric correction (Gain 0 until set: see correction)
 	weight float32      // per-input weight (MosaicOptions.InputWeights)
+	rows   *rowProfile  // input rows per lattice row of the box (window); nil for an empty box
+	// hasAlpha: the file has an ALPHA extension (fits.File.Images[alphaIdx]), read with the
+	// same windows as the pixels and used as a per-pixel weight (applyAlpha).
+	hasAlpha bool
+	alphaIdx int
 }
 
 // correction is the photometric correction of in, Identity when none was solved.
@@ -60,7 +65,8 @@ func (in *mosaicInput) correction() cpu.Affine {
 // footprints, or opt.GridFrom) and coadds them (opt.Combine) with edge feathering, band by band
 // within opt.MemBudget, and returns the whole mosaic in memory. The inputs are only read; per
 // band only the rows of each input that the band needs are read. Results do not depend on the
-// band height: every output pixel sees the same inputs in the same order with the same weights.
+// band height: every output pixel sees the same inputs in the same order with the same weights
+// (but for a rare last-bit rounding of rotated inputs' coordinates: see reprojectInput).
 // It stops between bands when ctx is cancelled. It opens a Runner from opt.Compute for the run
 // and closes it; MosaicWith takes the caller's, MosaicTo streams the bands to a sink instead.
 func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Hooks) (*MosaicResult, error) {
@@ -144,8 +150,21 @@ func MosaicTo(ctx context.Context, runner *compute.Runner, srcs []FrameSource, o
 		shape.MaxInputPixels = max(shape.MaxInputPixels, int64(in.r.meta.Width)*int64(in.r.meta.Height))
 		in.x0, in.x1, in.y0, in.y1 = outputBox(in, grid, w, h)
 		shape.Boxes = append(shape.Boxes, image.Rect(in.x0, in.y0, in.x1, in.y1))
+		shape.Alpha = shape.Alpha || in.hasAlpha
+	}
+	profileInputs(inputs, grid, opt.workers())
+	windows := map[int]int64{} // PlanMosaic asks for the same heights several times
+	shape.WindowPixels = func(rows int) int64 {
+		if n, ok := windows[rows]; ok {
+			return n
+		}
+		windows[rows] = maxWindowPixels(inputs, h, rows, opt.Feather)
+		return windows[rows]
 	}
 	shape.SinkBytes = sink.HeldBytes(w, h, nc)
+	if f, ok := sink.(finishingSink); ok {
+		shape.FinishBytes = f.FinishBytes(w, h, nc)
+	}
 	sx, _ := grid.PixelScale(float64(w)/2, float64(h)/2)
 	hooks.Events.Emit(compute.Info, "mosaic_grid", map[string]any{
 		"width": w, "height": h, "scale": sx, "projection": grid.Projection,
@@ -157,7 +176,7 @@ func MosaicTo(ctx context.Context, runner *compute.Runner, srcs []FrameSource, o
 	}
 	res.Plan, res.WCS, res.Used = plan, grid, len(inputs)
 	hooks.Events.Emit(compute.Info, "mosaic_memory_plan", map[string]any{
-		"budget_mb": mib(opt.MemBudget), "estimated_mb": mib(plan.PeakBytes), "rows": plan.BandRows, "bands": plan.Bands,
+		"budget_mb": mib(opt.MemBudget), "estimated_mb": mib(plan.PeakBytes), "rows": plan.BandRows, "bands": plan.Bands, "slots": plan.Slots,
 	})
 	res.Phases = append(res.Phases, PhaseTiming{"grid", "cpu", time.Since(t0).Seconds()})
 
@@ -212,6 +231,9 @@ func scanMosaicInputs(srcs []FrameSource, opt MosaicOptions, hooks Hooks, res *M
 			}
 			if err == nil && len(inputs) > 0 && hd.Channels != inputs[0].r.meta.Channels {
 				err = fmt.Errorf("%d channels, %s has %d", hd.Channels, inputs[0].r.src.Name(), inputs[0].r.meta.Channels)
+			}
+			if err == nil {
+				in.alphaIdx, in.hasAlpha, err = alphaHDU(r.f, hd)
 			}
 			if err == nil {
 				sx, sy := in.w.PixelScale(float64(hd.Width-1)/2, float64(hd.Height-1)/2)

@@ -41,7 +41,7 @@ func matchInputs(inputs []*mosaicInput, grid *wcs.WCS, w, h int, opt MosaicOptio
 		return skip("a single input")
 	}
 	cw, ch := (w-1)/mosaicMatchStep+1, (h-1)/mosaicMatchStep+1
-	samples := make([][]float32, len(inputs))
+	samples := make([]*sampleBox, len(inputs))
 	for i, in := range inputs {
 		s, err := coarseSamples(in, grid, cw, ch, opt)
 		if err != nil {
@@ -53,7 +53,8 @@ func matchInputs(inputs []*mosaicInput, grid *wcs.WCS, w, h int, opt MosaicOptio
 	count := make([]int, len(inputs))
 	for i := range inputs {
 		for j := i + 1; j < len(inputs); j++ {
-			if o, ok := measurePair(samples[i], samples[j], opt.Match); ok {
+			a, b := pairSamples(samples[i], samples[j])
+			if o, ok := measurePair(a, b, opt.Match); ok {
 				o.I, o.J = i, j
 				ov = append(ov, o)
 				count[i]++
@@ -86,20 +87,42 @@ func matchInputs(inputs []*mosaicInput, grid *wcs.WCS, w, h int, opt MosaicOptio
 	return corr, nil
 }
 
-// coarseSamples reprojects input in (bilinear, mean of its channels) onto the cw×ch coarse
-// lattice of the output grid, NaN where it has no data. Only the input rows the lattice maps
-// to are read.
-func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions) ([]float32, error) {
-	out := make([]float32, cw*ch)
-	for i := range out {
-		out[i] = float32(math.NaN())
+// sampleBox is one input's samples on the part x0..x0+w-1, y0..y0+h-1 of the coarse lattice
+// that its output box covers (row-major, NaN where it has no data): the lattice outside it
+// would be all NaN, and 25 inputs of a 100 MP mosaic would hold 160 MB of it.
+type sampleBox struct {
+	x0, y0, w, h int
+	v            []float32
+}
+
+// pairSamples returns the samples of p and q over the part of the lattice both boxes cover,
+// in lattice row-major order.
+func pairSamples(p, q *sampleBox) (a, b []float32) {
+	x0, x1 := max(p.x0, q.x0), min(p.x0+p.w, q.x0+q.w)
+	y0, y1 := max(p.y0, q.y0), min(p.y0+p.h, q.y0+q.h)
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			a = append(a, p.v[(y-p.y0)*p.w+x-p.x0])
+			b = append(b, q.v[(y-q.y0)*q.w+x-q.x0])
+		}
 	}
+	return a, b
+}
+
+// coarseSamples reprojects input in (bilinear, mean of its channels) onto its part of the
+// cw×ch coarse lattice of the output grid, NaN where it has no data (NaN, or ALPHA 0). Only
+// the input rows the lattice maps to are read.
+func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions) (*sampleBox, error) {
 	// The lattice part of the input's output box: columns cx0..cx1-1, rows cy0..cy1-1.
 	cx0, cx1 := (in.x0+mosaicMatchStep-1)/mosaicMatchStep, min((in.x1-1)/mosaicMatchStep+1, cw)
 	cy0, cy1 := (in.y0+mosaicMatchStep-1)/mosaicMatchStep, min((in.y1-1)/mosaicMatchStep+1, ch)
 	bw, bh := cx1-cx0, cy1-cy0
 	if bw <= 0 || bh <= 0 {
-		return out, nil
+		return &sampleBox{}, nil
+	}
+	out := &sampleBox{x0: cx0, y0: cy0, w: bw, h: bh, v: make([]float32, bw*bh)}
+	for i := range out.v {
+		out.v[i] = float32(math.NaN())
 	}
 	// Exact mapping every 2 lattice samples (16 output px, as the main pass), interpolated between.
 	cg := cpu.NewCoordGrid(bw, bh, 2, func(x, y float64) (float64, float64, bool) {
@@ -128,12 +151,22 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 	}
 	nc := in.r.meta.Channels
 	pix := make([]float32, iw*wh)
+	var alpha []float32
+	if in.hasAlpha {
+		alpha = make([]float32, iw*wh)
+		if err := in.readAlphaRows(wy0, wy1, alpha); err != nil {
+			return nil, err
+		}
+	}
 	val := make([]float32, bw*bh)
 	sum := make([]float64, bw*bh)
 	ro := cpu.ReprojectOptions{Interp: cpu.InterpBilinear, Workers: opt.Workers}
 	for c := range nc {
 		if err := in.r.readRows(c, wy0, wy1, pix); err != nil {
 			return nil, err
+		}
+		if alpha != nil {
+			noDataWhereAlphaZero(pix, alpha) // no sky sample there
 		}
 		if err := cpu.Reproject(val, bw, 0, bh, pix, iw, wh, cg, ro); err != nil {
 			return nil, fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
@@ -146,7 +179,7 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 	for y := range bh {
 		for x := range bw {
 			if v := sum[y*bw+x] / float64(nc); !math.IsNaN(v) && !math.IsInf(v, 0) {
-				out[(cy0+y)*cw+cx0+x] = float32(v)
+				out.v[y*bw+x] = float32(v)
 			}
 		}
 	}

@@ -23,6 +23,12 @@ type MosaicSink interface {
 	Band(y0, rows int, pix, coverage []float32, alpha []uint8) error
 }
 
+// finishingSink is a sink that needs memory of its own after the last band (a preview's
+// stretch), when the band buffers are free again; PlanMosaic checks it fits the budget.
+type finishingSink interface {
+	FinishBytes(width, height, channels int) int64
+}
+
 // memorySink keeps the whole mosaic: what Mosaic and MosaicWith return.
 type memorySink struct {
 	img      *fits.Image
@@ -57,7 +63,8 @@ func (s *memorySink) Band(y0, rows int, pix, coverage []float32, alpha []uint8) 
 // the coverage map (sum of the per-pixel weights, same header with BUNIT = 'weight') to
 // Coverage unless it is "". With PreviewSide > 0 it also builds a block-mean preview no larger
 // than PreviewSide on its long side (see PreviewBuilder). Nothing appears on disk until Close;
-// Abort drops everything. Memory held: the preview only.
+// Abort drops everything. Memory held: the preview and the encoding buffers of the writers
+// (bands are written mosaicWriteRows rows at a time, so these do not grow with the band).
 type MosaicFileSink struct {
 	Name, Coverage string
 	PreviewSide    int
@@ -69,11 +76,30 @@ type MosaicFileSink struct {
 // DefaultPreviewSide is the long side of the mosaic preview, in pixels.
 const DefaultPreviewSide = 2048
 
+// mosaicWriteRows is how many rows a MosaicFileSink encodes at once: its encoding buffers
+// (one per file) then hold mosaicWriteRows×width float32 however tall the bands are.
+const mosaicWriteRows = 32
+
+// HeldBytes is the preview being built and the writers' encoding buffers.
 func (s *MosaicFileSink) HeldBytes(width, height, channels int) int64 {
+	writers := int64(1)
+	if s.Coverage != "" {
+		writers++
+	}
+	held := writers * int64(min(mosaicWriteRows, height)) * int64(width) * 4
+	if s.PreviewSide > 0 {
+		held += previewBuilderBytes(width, height, channels, s.PreviewSide)
+	}
+	return held
+}
+
+// FinishBytes is what stretching the preview adds once the mosaic is assembled: its NRGBA
+// image and the stretch's sample copy (see previewHeldBytes).
+func (s *MosaicFileSink) FinishBytes(width, height, channels int) int64 {
 	if s.PreviewSide <= 0 {
 		return 0
 	}
-	return previewHeldBytes(width, height, channels, s.PreviewSide)
+	return previewHeldBytes(width, height, channels, s.PreviewSide) - previewBuilderBytes(width, height, channels, s.PreviewSide)
 }
 
 func (s *MosaicFileSink) Begin(width, height, channels int, h *fits.Header) error {
@@ -102,14 +128,18 @@ func (s *MosaicFileSink) Band(y0, rows int, pix, coverage []float32, alpha []uin
 	if s.img == nil {
 		return errors.New("pipeline: mosaic file sink: Band before Begin")
 	}
-	n := rows * s.img.Width()
+	w := s.img.Width()
+	n := rows * w
 	for c := range len(pix) / n {
-		if err := s.img.WriteRows(c, y0, pix[c*n:(c+1)*n]); err != nil {
-			return err
-		}
-		if s.cov != nil {
-			if err := s.cov.WriteRows(c, y0, coverage[c*n:(c+1)*n]); err != nil {
+		for r0 := 0; r0 < rows; r0 += mosaicWriteRows {
+			lo, hi := c*n+r0*w, c*n+min(r0+mosaicWriteRows, rows)*w
+			if err := s.img.WriteRows(c, y0+r0, pix[lo:hi]); err != nil {
 				return err
+			}
+			if s.cov != nil {
+				if err := s.cov.WriteRows(c, y0+r0, coverage[lo:hi]); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -186,7 +216,15 @@ func previewFactor(width, height, maxSide int) int {
 	return max(1, (max(width, height)+maxSide-1)/maxSide)
 }
 
-// previewBytes is what a PreviewBuilder and the stretch of its result hold.
+// previewBuilderBytes is what a PreviewBuilder holds: the preview (float32 CHW) and one block
+// row of sums and counts.
+func previewBuilderBytes(width, height, channels, maxSide int) int64 {
+	f := previewFactor(width, height, maxSide)
+	pw, ph := int64((width+f-1)/f), int64((height+f-1)/f)
+	return pw*ph*int64(channels)*4 + pw*int64(channels)*12
+}
+
+// previewHeldBytes is what a PreviewBuilder and the stretch of its result hold.
 func previewHeldBytes(width, height, channels, maxSide int) int64 {
 	f := previewFactor(width, height, maxSide)
 	pw, ph := int64((width+f-1)/f), int64((height+f-1)/f)

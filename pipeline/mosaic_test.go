@@ -191,27 +191,44 @@ func TestMosaicOfTwoShiftedFramesCoversBothAndFollowsTheSky(t *testing.T) {
 
 func TestMosaicResultDoesNotDependOnTheBandHeight(t *testing.T) {
 	ref := testRefWCS(t)
-	srcs := []FrameSource{
-		shiftedFrame(t, "a.fits", ref, 0, 0, 300, 200),
-		shiftedFrame(t, "b.fits", ref, 150, 90, 300, 200),
+	for _, tc := range []struct {
+		name string
+		srcs []FrameSource
+	}{
+		{"plain inputs", []FrameSource{
+			shiftedFrame(t, "a.fits", ref, 0, 0, 300, 200),
+			shiftedFrame(t, "b.fits", ref, 150, 90, 300, 200),
+		}},
+		// An ALPHA hole (no data, feathered around) and a soft edge (weights 0.02..1) in the
+		// first input, both cut by the bands at odd rows.
+		{"an input with an ALPHA hole and soft edge", []FrameSource{
+			alphaFrame(t, "a.fits", ref, 0, 0, 300, 200, 0, holeAndSoftEdge, false),
+			shiftedFrame(t, "b.fits", ref, 150, 90, 300, 200),
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(rows int) *MosaicResult {
+				opt := DefaultMosaicOptions()
+				opt.bandRows = rows
+				res, err := Mosaic(t.Context(), tc.srcs, opt, Hooks{})
+				require.NoError(t, err)
+				return res
+			}
+			one := run(0)
+			require.Equal(t, 1, one.Plan.Bands)
+			for _, rows := range []int{7, 16, 61} { // bands that cut through both inputs at odd rows
+				many := run(rows)
+				require.Greater(t, many.Plan.Bands, 1)
+				require.Equal(t, len(one.Image.Pix), len(many.Image.Pix))
+				for i := range one.Image.Pix {
+					a, b := one.Image.Pix[i], many.Image.Pix[i]
+					require.True(t, math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b), "%d rows, pixel %d: %g vs %g", rows, i, a, b)
+				}
+				requireSameBits(t, one.Coverage, many.Coverage, "coverage")
+				assert.Equal(t, one.Alpha, many.Alpha)
+			}
+		})
 	}
-	run := func(rows int) *MosaicResult {
-		opt := DefaultMosaicOptions()
-		opt.bandRows = rows
-		res, err := Mosaic(t.Context(), srcs, opt, Hooks{})
-		require.NoError(t, err)
-		return res
-	}
-	one := run(0)
-	many := run(7) // bands that cut through both inputs at odd rows
-	require.Equal(t, 1, one.Plan.Bands)
-	require.Greater(t, many.Plan.Bands, 1)
-	require.Equal(t, len(one.Image.Pix), len(many.Image.Pix))
-	for i := range one.Image.Pix {
-		a, b := one.Image.Pix[i], many.Image.Pix[i]
-		require.True(t, math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b), "pixel %d: %g vs %g", i, a, b)
-	}
-	assert.Equal(t, one.Coverage, many.Coverage)
 }
 
 func TestMosaicWithoutAWCSFailsOrSkipsTheInput(t *testing.T) {
