@@ -46,6 +46,7 @@ type mosaicInput struct {
 	y0, y1 int          // output rows [y0, y1)
 	corr   cpu.Affine   // photometric correction (Gain 0 until set: see correction)
 	weight float32      // per-input weight (MosaicOptions.InputWeights)
+	flux   float32      // flux scale to the output grid's pixel area (mosaic_flux.go); 0 or 1 = none
 	rows   *rowProfile  // input rows per lattice row of the box (window); nil for an empty box
 	// hasAlpha: the file has an ALPHA extension (fits.File.Images[alphaIdx]), read with the
 	// same windows as the pixels and used as a per-pixel weight (applyAlpha).
@@ -53,12 +54,16 @@ type mosaicInput struct {
 	alphaIdx int
 }
 
-// correction is the photometric correction of in, Identity when none was solved.
+// correction is what in's raw values are mapped by before blending: its flux scale (1 when
+// none) composed with its photometric correction (Identity when none was solved).
 func (in *mosaicInput) correction() cpu.Affine {
-	if in.corr == (cpu.Affine{}) {
-		return cpu.Identity
+	if in.flux == 0 || in.flux == 1 {
+		if in.corr == (cpu.Affine{}) {
+			return cpu.Identity
+		}
+		return in.corr
 	}
-	return in.corr
+	return scaledCorrection(in.corr, in.flux)
 }
 
 // Mosaic reprojects plate-solved inputs onto one output grid (the optimal grid of their
@@ -180,6 +185,7 @@ func MosaicTo(ctx context.Context, runner *compute.Runner, srcs []FrameSource, o
 	})
 	res.Phases = append(res.Phases, PhaseTiming{"grid", "cpu", time.Since(t0).Seconds()})
 
+	setFluxScales(inputs, grid, res)
 	if opt.Match != MatchNone {
 		t0 = time.Now()
 		if res.Corrections, err = matchInputs(inputs, grid, w, h, opt, hooks); err != nil {
@@ -187,6 +193,7 @@ func MosaicTo(ctx context.Context, runner *compute.Runner, srcs []FrameSource, o
 		}
 		for i, c := range res.Corrections {
 			inputs[i].corr = c
+			res.Corrections[i] = inputs[i].correction()
 		}
 		res.Phases = append(res.Phases, PhaseTiming{"match", "cpu", time.Since(t0).Seconds()})
 	}

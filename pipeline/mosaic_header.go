@@ -48,6 +48,9 @@ func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions, match
 			line += fmt.Sprintf(" gain=%.6g offset=%.6g", c.Gain, c.Offset)
 		}
 		line += fmt.Sprintf(" weight=%.4g", in.weight)
+		if f := fluxOf(in); f != 1 {
+			line += fmt.Sprintf(" flux_scale=%.6g", f)
+		}
 		h.Add("HISTORY", nil, line)
 	}
 	return h

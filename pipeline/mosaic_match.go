@@ -178,7 +178,9 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 	in.r.close()
 	for y := range bh {
 		for x := range bw {
-			if v := sum[y*bw+x] / float64(nc); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			// Samples are flux-scaled (mosaic_flux.go): the solved corrections apply to
+			// flux·x, and correction() composes the two.
+			if v := sum[y*bw+x] / float64(nc) * fluxOf(in); !math.IsNaN(v) && !math.IsInf(v, 0) {
 				out.v[y*bw+x] = float32(v)
 			}
 		}
@@ -235,4 +237,12 @@ func quantile(s []float64, q float64) float64 {
 		return s[len(s)-1]
 	}
 	return s[i] + (p-float64(i))*(s[i+1]-s[i])
+}
+
+// fluxOf is in's flux scale, 1 when none was set.
+func fluxOf(in *mosaicInput) float64 {
+	if in.flux == 0 {
+		return 1
+	}
+	return float64(in.flux)
 }

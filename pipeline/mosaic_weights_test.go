@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,6 +78,58 @@ func constantFrame(t *testing.T, name string, ref *wcs.WCS, ox int, v float32, n
 		img.Header.Set(c.Key, c.Value, c.Comment)
 	}
 	img.Header.Set("NCOMBINE", n, "")
+	var buf bytes.Buffer
+	require.NoError(t, fits.Encode(&buf, img, fits.WriteOptions{}))
+	return MemoryFrame{FileName: name, Data: buf.Bytes()}
+}
+
+// A frame and a 2×2-binned frame of the same flat sky (each binned pixel holds the flux of four
+// fine pixels) mosaic onto the fine grid to the fine frame's values: the binned input is
+// multiplied by its pixel-area ratio, 1/4, and the header and report say so.
+func TestMosaicScalesInputsToTheOutputPixelArea(t *testing.T) {
+	const s = 1.0 / 3600
+	fine, err := wcs.New("TAN", [2]float64{150, 20}, [2]float64{50.5, 40.5}, [2][2]float64{{-s, 0}, {0, s}})
+	require.NoError(t, err)
+	// Binned pixel centre (1-based) c_b = (c_f − 0.5)/2 + 0.5 for the same sky point.
+	binned, err := wcs.New("TAN", [2]float64{150, 20}, [2]float64{25.5, 20.5}, [2][2]float64{{-2 * s, 0}, {0, 2 * s}})
+	require.NoError(t, err)
+	a := wcsConstantFrame(t, "fine.fits", fine, 100, 80, 100)
+	b := wcsConstantFrame(t, "binned.fits", binned, 50, 40, 400)
+	opt := DefaultMosaicOptions()
+	opt.Match, opt.Feather, opt.InputWeights = MatchNone, 0, InputWeightsNone
+	opt.GridFrom, opt.GridWidth, opt.GridHeight = fine, 100, 80
+	res, err := Mosaic(context.Background(), []FrameSource{a, b}, opt, Hooks{})
+	require.NoError(t, err)
+	assert.Zero(t, res.Frames[0].FluxScale, "the fine input is on the output scale")
+	assert.InDelta(t, 0.25, res.Frames[1].FluxScale, 1e-9)
+	img := res.Image
+	n := 0
+	for y := 8; y < img.Height-8; y++ {
+		for x := 8; x < img.Width-8; x++ {
+			require.InDelta(t, 100, img.Pix[y*img.Width+x], 1e-3, "pixel (%d, %d)", x, y)
+			n++
+		}
+	}
+	require.Positive(t, n)
+	var hist []string
+	for _, c := range img.Header.Cards() {
+		if c.Key == "HISTORY" {
+			hist = append(hist, c.Comment)
+		}
+	}
+	assert.Contains(t, strings.Join(hist, "\n"), "binned.fits weight=1 flux_scale=0.25")
+}
+
+// wcsConstantFrame is a w×h frame of value v with the WCS ws.
+func wcsConstantFrame(t *testing.T, name string, ws *wcs.WCS, w, h int, v float32) FrameSource {
+	t.Helper()
+	img := &fits.Image{Width: w, Height: h, Channels: 1, Pix: make([]float32, w*h), Header: fits.NewHeader()}
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	for _, c := range ws.Cards() {
+		img.Header.Set(c.Key, c.Value, c.Comment)
+	}
 	var buf bytes.Buffer
 	require.NoError(t, fits.Encode(&buf, img, fits.WriteOptions{}))
 	return MemoryFrame{FileName: name, Data: buf.Bytes()}
