@@ -266,7 +266,9 @@ func (r *runState) run(inDir string) error {
 	if err := r.phase(PhaseMosaic, func() error { return r.mosaic(tiles) }); err != nil {
 		return err
 	}
-	r.events.Emit(compute.Info, "run_done", map[string]any{
+	// Debug: front ends say the outcome themselves (the CLI's summary adds peak memory and
+	// reused tiles); the log keeps this line.
+	r.events.Emit(compute.Debug, "run_done", map[string]any{
 		"frames": len(frames) - len(r.rep.Skipped), "skipped": len(r.rep.Skipped), "tiles": len(tiles),
 		"out": filepath.Join(r.outDir, RunMosaicName), "seconds": time.Since(r.rep.Started).Seconds(),
 	})
