@@ -49,6 +49,12 @@ const reprojectCPURows = 128
 // the CPU path holds the lock only for bookkeeping, so concurrent callers reproject in
 // parallel (each with opt.Workers goroutines). The report's Seconds sums the calls' durations.
 //
+// src may be a window of the input's rows (opt.SrcRow0, see cpu.ReprojectOptions): both
+// backends then read it as part of the whole image, and the chunks' GPU bytes count only the
+// window's rows. A window missing a row that a pixel needs is an error wrapping cpu.ErrShape
+// (on the GPU path, the device's error moves the rest of the run to the CPU, which reports it
+// or computes the band if only the GPU's float32 coordinates reached the extra row).
+//
 // Errors are returned for invalid arguments (wrapping cpu.ErrShape or cpu.ErrInvalidOptions,
 // checked as cpu.Reproject checks them) and a cancelled ctx (checked between chunks and every
 // 128 CPU rows; dst is then partly written).
@@ -56,7 +62,7 @@ func (r *Runner) Reproject(ctx context.Context, dst []float32, outWidth, y0, row
 	if err := opt.Validate(); err != nil {
 		return fmt.Errorf("compute: %w", err)
 	}
-	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, grid); err != nil {
+	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, opt.SrcRow0, grid); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -193,7 +199,8 @@ func reprojectCPU(ctx context.Context, a reprojectArgs, from int) error {
 		}
 		r1 := min(r0+reprojectCPURows, a.rows)
 		if err := cpu.Reproject(a.dst[r0*a.outWidth:r1*a.outWidth], a.outWidth, a.y0+r0, r1-r0, a.src, a.srcWidth, a.srcHeight, a.grid, a.opt); err != nil {
-			return fmt.Errorf("compute: %w", err) // checked before: a bug if it happens
+			// Arguments were checked before; what is left is a window missing a row.
+			return fmt.Errorf("compute: %w", err)
 		}
 	}
 	return nil
@@ -208,15 +215,15 @@ func reprojectWorkers(opt cpu.ReprojectOptions) int {
 }
 
 // checkReproject mirrors cpu.Reproject's argument checks, so that both backends reject the
-// same calls before any work.
-func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *cpu.CoordGrid) error {
+// same calls before any work; src holds rows [row0, row0 + len(src)/srcWidth).
+func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight, row0 int, grid *cpu.CoordGrid) error {
 	switch {
 	case outWidth <= 0 || rows < 0 || y0 < 0:
 		return fmt.Errorf("compute: %w: reproject needs outWidth > 0, rows >= 0, y0 >= 0, got %d, %d, %d", cpu.ErrShape, outWidth, rows, y0)
 	case len(dst) != outWidth*rows:
 		return fmt.Errorf("compute: %w: reproject len(dst)=%d, want outWidth*rows=%d", cpu.ErrShape, len(dst), outWidth*rows)
-	case srcWidth <= 0 || srcHeight <= 0 || len(src) != srcWidth*srcHeight:
-		return fmt.Errorf("compute: %w: reproject len(src)=%d for %d×%d", cpu.ErrShape, len(src), srcWidth, srcHeight)
+	case srcWidth <= 0 || srcHeight <= 0 || len(src) == 0 || len(src)%srcWidth != 0 || row0+len(src)/srcWidth > srcHeight:
+		return fmt.Errorf("compute: %w: reproject len(src)=%d is not rows [%d, …) of %d×%d", cpu.ErrShape, len(src), row0, srcWidth, srcHeight)
 	case grid == nil:
 		return fmt.Errorf("compute: %w: reproject with a nil coordinate grid", cpu.ErrShape)
 	}
@@ -267,11 +274,14 @@ func reprojectBytes(a reprojectArgs, y, n int) int64 {
 }
 
 // reprojectBuffers estimates the buffers gpu.Device.Reproject allocates for output rows
-// [y, y+n): the source rows the band can read (see reprojectWindow), the grid with its ghost
-// samples as four float32 each, and the output.
+// [y, y+n): the source rows the band can read (see reprojectWindow) that the caller's src
+// holds, the grid with its ghost samples as four float32 each, and the output.
 func reprojectBuffers(a reprojectArgs, y, n int) (srcB, gridB, outB int64) {
 	g := a.grid
 	r0, r1 := reprojectWindow(g, y, n, a.srcHeight)
+	w0, w1 := a.opt.SrcRow0, a.opt.SrcRow0+len(a.src)/a.srcWidth
+	r0 = min(max(r0, w0), w1-1)
+	r1 = max(min(r1, w1), r0+1)
 	return 4 * int64(a.srcWidth) * int64(r1-r0), 16 * int64(g.NX+2) * int64(g.NY+2), 4 * int64(a.outWidth) * int64(n)
 }
 

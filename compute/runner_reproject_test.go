@@ -28,6 +28,7 @@ type reprojectFake struct {
 	mu     sync.Mutex
 	rpRows []int // rows asked of each Reproject call, failed ones included
 	rpY0   []int
+	rpWin  [][2]int // the source rows [SrcRow0, SrcRow0+len(src)/srcWidth) of each call
 	lostRP bool
 }
 
@@ -35,6 +36,7 @@ func (f *reprojectFake) Reproject(_ context.Context, dst []float32, outWidth, y0
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rpRows, f.rpY0 = append(f.rpRows, rows), append(f.rpY0, y0)
+	f.rpWin = append(f.rpWin, [2]int{opt.SrcRow0, opt.SrcRow0 + len(src)/max(srcWidth, 1)})
 	if f.lostRP {
 		return fmt.Errorf("fake: %w (earlier failure)", gpu.ErrDeviceLost)
 	}

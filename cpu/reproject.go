@@ -28,9 +28,21 @@ func (i Interp) Validate() error {
 }
 
 // ReprojectOptions configures Reproject.
+//
+// SrcRow0 lets a caller pass a window of the input instead of the whole
+// image: src then holds rows [SrcRow0, SrcRow0 + len(src)/srcWidth) of an
+// image srcHeight rows tall, and the grid's coordinates stay in the whole
+// image. The footprint test, the clamping of taps at the edges and every
+// weight are those of the whole image; only the row index into src is
+// offset. The result is therefore the whole-image result bit for bit,
+// whatever window holds the rows it reads. Shifting the grid's samples by the
+// window's first row instead would not be: the interpolated coordinate of
+// shifted samples can round differently, so the output would depend on where
+// a band's window starts.
 type ReprojectOptions struct {
 	Interp  Interp `json:"interp"`
 	Workers int    `json:"-"` // goroutines; 0 = runtime.GOMAXPROCS(0)
+	SrcRow0 int    `json:"-"` // first image row held in src (see above); 0 = src starts at the top
 }
 
 // DefaultReprojectOptions returns Lanczos-3 with automatic workers.
@@ -45,6 +57,9 @@ func (o ReprojectOptions) Validate() error {
 	}
 	if o.Workers < 0 {
 		return fmt.Errorf("%w: workers must be >= 0, got %d", ErrInvalidOptions, o.Workers)
+	}
+	if o.SrcRow0 < 0 {
+		return fmt.Errorf("%w: source row offset must be >= 0, got %d", ErrInvalidOptions, o.SrcRow0)
 	}
 	return nil
 }
@@ -68,6 +83,19 @@ func FluxScale(inScale, outScale float64) float64 {
 // srcWidth × srcHeight pixels, at the input coordinates grid.At(x, y) of each
 // output pixel (x, y). Coordinates are 0-based pixel centres: input pixel
 // (i, j) covers [i−0.5, i+0.5] × [j−0.5, j+0.5].
+//
+// src holds the whole image, or with opt.SrcRow0 > 0 or a shorter slice the
+// window of rows [opt.SrcRow0, opt.SrcRow0 + len(src)/srcWidth) (see
+// ReprojectOptions): len(src) must be a non-zero multiple of srcWidth and the
+// window must lie in the image. The window must also hold every row that a
+// tap with a non-zero weight reads (rows clamped to the image first, so a
+// window reaching the image's edge serves the taps beyond it). Which rows
+// those are is known only from the interpolated coordinates, so it is
+// checked as the pixels are computed: a pixel needing a row outside the
+// window is set to NaN and Reproject returns an error wrapping ErrShape that
+// names the lowest such row (dst is then complete but must not be used).
+// Callers size windows from the grid's samples plus the kernel's reach
+// (3 rows for Lanczos-3) plus a margin for the coordinates' interpolation.
 //
 // Per output pixel (see reprojectPixel for the exact function):
 //   - it is NaN when the coordinate is NaN or outside the input's footprint
@@ -99,32 +127,40 @@ func Reproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, s
 	if err := opt.Validate(); err != nil {
 		return err
 	}
-	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, grid); err != nil {
+	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, opt.SrcRow0, grid); err != nil {
 		return err
+	}
+	if rows == 0 {
+		return nil
 	}
 	workers := opt.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, rows)
-	img := srcImage{pix: src, w: srcWidth, h: srcHeight}
+	img := newSrcImage(src, srcWidth, srcHeight, opt.SrcRow0)
 	kind := opt.Interp.kind()
 	cols := newGridCols(grid, outWidth)
 	var next atomic.Int64
 	if workers <= 1 {
 		reprojectRows(dst, outWidth, y0, rows, &next, img, grid, cols, kind)
-		return nil
+	} else {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() { reprojectRows(dst, outWidth, y0, rows, &next, img, grid, cols, kind) })
+		}
+		wg.Wait()
 	}
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() { reprojectRows(dst, outWidth, y0, rows, &next, img, grid, cols, kind) })
+	if row, ok := img.fault.row(); ok {
+		return fmt.Errorf("%w: a pixel needs source row %d, outside the rows [%d, %d) given of %d",
+			ErrShape, row, img.r0, img.r1, srcHeight)
 	}
-	wg.Wait()
 	return nil
 }
 
-// checkReproject reports whether Reproject's buffers and grid agree.
-func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *CoordGrid) error {
+// checkReproject reports whether Reproject's buffers and grid agree; src
+// holds rows [row0, row0 + len(src)/srcWidth).
+func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight, row0 int, grid *CoordGrid) error {
 	switch {
 	case outWidth <= 0 || rows < 0 || y0 < 0:
 		return fmt.Errorf("%w: need outWidth > 0, rows >= 0, y0 >= 0, got %d, %d, %d", ErrShape, outWidth, rows, y0)
@@ -132,8 +168,9 @@ func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWid
 		return fmt.Errorf("%w: len(dst)=%d, want outWidth*rows=%d", ErrShape, len(dst), outWidth*rows)
 	case srcWidth <= 0 || srcHeight <= 0:
 		return fmt.Errorf("%w: source must be at least 1×1, got %d×%d", ErrShape, srcWidth, srcHeight)
-	case len(src) != srcWidth*srcHeight:
-		return fmt.Errorf("%w: len(src)=%d, want %d×%d=%d", ErrShape, len(src), srcWidth, srcHeight, srcWidth*srcHeight)
+	case len(src) == 0 || len(src)%srcWidth != 0 || row0+len(src)/srcWidth > srcHeight:
+		return fmt.Errorf("%w: len(src)=%d is not rows [%d, %d) of %d×%d: want a non-zero multiple of the width within the image",
+			ErrShape, len(src), row0, row0+len(src)/srcWidth, srcWidth, srcHeight)
 	case grid == nil:
 		return fmt.Errorf("%w: nil coordinate grid", ErrShape)
 	}
@@ -152,10 +189,45 @@ func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWid
 	return nil
 }
 
-// srcImage is one input channel.
+// srcImage is one input channel, w × h pixels, of which pix holds rows
+// [r0, r1). fault records the rows outside them that taps needed.
 type srcImage struct {
-	pix  []float32
-	w, h int
+	pix    []float32
+	w, h   int
+	r0, r1 int
+	fault  *rowFault
+}
+
+// newSrcImage returns the image w × h whose rows [r0, r0+len(pix)/w) are pix.
+func newSrcImage(pix []float32, w, h, r0 int) srcImage {
+	return srcImage{pix: pix, w: w, h: h, r0: r0, r1: r0 + len(pix)/w, fault: newRowFault()}
+}
+
+// rowFault keeps the lowest source row that a pixel needed outside the rows
+// held (math.MaxInt64 while none), so that the error names the same row
+// whatever the workers' order.
+type rowFault struct{ min atomic.Int64 }
+
+func newRowFault() *rowFault {
+	f := &rowFault{}
+	f.min.Store(math.MaxInt64)
+	return f
+}
+
+// note records row j.
+func (f *rowFault) note(j int) {
+	for {
+		old := f.min.Load()
+		if int64(j) >= old || f.min.CompareAndSwap(old, int64(j)) {
+			return
+		}
+	}
+}
+
+// row returns the lowest row noted, if any.
+func (f *rowFault) row() (int, bool) {
+	v := f.min.Load()
+	return int(v), v != math.MaxInt64
 }
 
 // Work units of Reproject: blocks of blockRows rows, computed in strips of

@@ -91,7 +91,7 @@ func TestFastPathEqualsClampedSumBitForBit(t *testing.T) {
 			pix[i] = float32(math.Copysign(0, -1))
 		}
 	}
-	img := srcImage{pix: pix, w: w, h: h}
+	img := newSrcImage(pix, w, h, 0)
 	for _, kind := range []interpKind{kindBilinear, kindBicubic, kindLanczos3} {
 		nan, fast := 0, 0
 		for range 20000 {

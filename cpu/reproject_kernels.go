@@ -55,17 +55,19 @@ func inFootprint(img srcImage, ix, iy float64) bool {
 	return ix >= -0.5 && ix <= float64(img.w)-0.5 && iy >= -0.5 && iy <= float64(img.h)-0.5
 }
 
-// tapSum is reprojectPixel's sum over the n×n taps from (i0, j0).
+// tapSum is reprojectPixel's sum over the n×n taps from (i0, j0) (image
+// rows; img.pix holds rows [img.r0, img.r1), inside the image).
 func tapSum(img srcImage, wx, wy *[maxTaps]float64, n, i0, j0 int) float32 {
-	if i0 >= 0 && j0 >= 0 && i0+n <= img.w && j0+n <= img.h && nonZero(wx, n) && nonZero(wy, n) {
+	if i0 >= 0 && j0 >= img.r0 && i0+n <= img.w && j0+n <= img.r1 && nonZero(wx, n) && nonZero(wy, n) {
 		var sum float64
+		k := (j0-img.r0)*img.w + i0
 		switch n {
 		case 6:
-			sum = sum6(img.pix[j0*img.w+i0:], img.w, wx, wy)
+			sum = sum6(img.pix[k:], img.w, wx, wy)
 		case 4:
-			sum = sum4(img.pix[j0*img.w+i0:], img.w, wx, wy)
+			sum = sum4(img.pix[k:], img.w, wx, wy)
 		default:
-			sum = sum2(img.pix[j0*img.w+i0:], img.w, wx, wy)
+			sum = sum2(img.pix[k:], img.w, wx, wy)
 		}
 		if sum-sum != 0 { // NaN or ±Inf
 			return float32(math.NaN())
@@ -126,14 +128,23 @@ func reprojectRow(row []float32, xs int, gr *gridRow, img srcImage, kind interpK
 }
 
 // clampedSum is reprojectPixel's general path: taps clamped to the image,
-// taps with weight 0 skipped, NaN at the first other non-finite tap.
+// taps with weight 0 skipped, NaN at the first other non-finite tap. A row
+// with a non-zero weight outside the rows held is noted in img.fault and
+// makes the pixel NaN; all rows are tested before any is read, so the fault
+// does not depend on the data (a NaN tap would otherwise end the sum first).
 func clampedSum(img srcImage, wx, wy *[maxTaps]float64, n, i0, j0 int) float32 {
+	for b := range n {
+		if j := min(max(j0+b, 0), img.h-1); wy[b] != 0 && (j < img.r0 || j >= img.r1) {
+			img.fault.note(j)
+			return float32(math.NaN())
+		}
+	}
 	var sum float64
 	for b := range n {
 		if wy[b] == 0 {
 			continue
 		}
-		j := min(max(j0+b, 0), img.h-1)
+		j := min(max(j0+b, 0), img.h-1) - img.r0
 		line := img.pix[j*img.w : (j+1)*img.w]
 		var s float64
 		for a := range n {

@@ -12,7 +12,7 @@ import (
 
 // legacyReproject is the old Reproject on one goroutine, without checks.
 func legacyReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *CoordGrid, interp Interp) {
-	img := srcImage{pix: src, w: srcWidth, h: srcHeight}
+	img := newSrcImage(src, srcWidth, srcHeight, 0)
 	for r := range rows {
 		y := float64(y0 + r)
 		row := dst[r*outWidth : (r+1)*outWidth]

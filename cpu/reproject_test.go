@@ -379,6 +379,11 @@ func TestReprojectRejectsInvalidArguments(t *testing.T) {
 		{"nil grid", make([]float32, 100), 10, 0, 10, src, 10, 10, nil, cpu.DefaultReprojectOptions(), cpu.ErrShape},
 		{"grid too short", make([]float32, 10), 10, 17, 1, src, 10, 10, grid, cpu.DefaultReprojectOptions(), cpu.ErrShape},
 		{"grid too narrow", make([]float32, 20), 20, 0, 1, src, 10, 10, grid, cpu.DefaultReprojectOptions(), cpu.ErrShape},
+		{"negative source row offset", make([]float32, 100), 10, 0, 10, src, 10, 10, grid, cpu.ReprojectOptions{Interp: cpu.InterpBicubic, SrcRow0: -1}, cpu.ErrInvalidOptions},
+		{"empty src", make([]float32, 100), 10, 0, 10, nil, 10, 10, grid, cpu.DefaultReprojectOptions(), cpu.ErrShape},
+		{"src not whole rows", make([]float32, 100), 10, 0, 10, src[:55], 10, 10, grid, cpu.DefaultReprojectOptions(), cpu.ErrShape},
+		{"src taller than the image", make([]float32, 100), 10, 0, 10, src, 10, 9, grid, cpu.DefaultReprojectOptions(), cpu.ErrShape},
+		{"window past the image's bottom", make([]float32, 100), 10, 0, 10, src[:50], 10, 10, grid, cpu.ReprojectOptions{Interp: cpu.InterpBicubic, SrcRow0: 6}, cpu.ErrShape},
 		{"grid inconsistent", make([]float32, 100), 10, 0, 10, src, 10, 10, &cpu.CoordGrid{Step: 16, NX: 2, NY: 2, X: make([]float64, 3), Y: make([]float64, 4)}, cpu.DefaultReprojectOptions(), cpu.ErrShape},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

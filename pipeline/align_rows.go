@@ -21,8 +21,9 @@ const alignChunk = alignGridStep
 
 // alignPad is the input rows added on each side of a chunk's window: the Lanczos-3 reach
 // (3 rows) plus 3 for the cubic interpolation of the coordinates between the samples. Taps
-// that would fall beyond a window's cut edge are thereby never used (Reproject clamps taps to
-// the image it is given, which must then be the whole frame's edge or nothing).
+// never fall beyond a window's cut edge (Reproject, given the window as rows of the whole
+// frame with ReprojectOptions.SrcRow0, clamps taps to the frame's edges and reports a tap
+// outside the window as an error).
 const alignPad = 6
 
 // alignPool hands out the input-window buffers of aligned reading: at most one per goroutine
@@ -102,12 +103,15 @@ func (r *frameReader) readAligned(c, y0, y1 int, dst []float32) error {
 			return err
 		}
 		for _, cw := range group {
-			a.chunkGrid(&cg, g, cw.k-k0, cw.wy0)
+			a.chunkGrid(&cg, g, cw.k-k0)
 			r0, r1 := max(y0, cw.k*alignChunk), min(y1, (cw.k+1)*alignChunk)
 			out := dst[(r0-y0)*w : (r1-y0)*w]
-			ro := cpu.ReprojectOptions{Interp: a.interp, Workers: a.threads}
+			// The window as rows of the whole frame: coordinates are interpolated from the
+			// frame's own samples, not from samples shifted by the window's first row, so
+			// they round as in a whole-frame reprojection.
+			ro := cpu.ReprojectOptions{Interp: a.interp, Workers: a.threads, SrcRow0: cw.wy0}
 			src := win[(cw.wy0-g0)*iw : (cw.wy1-g0)*iw]
-			if err := cpu.Reproject(out, w, r0-(cw.k-1)*alignGridStep, r1-r0, src, iw, cw.wy1-cw.wy0, &cg, ro); err != nil {
+			if err := cpu.Reproject(out, w, r0-(cw.k-1)*alignGridStep, r1-r0, src, iw, ih, &cg, ro); err != nil {
 				return err
 			}
 			if a.flux != 1 {
@@ -166,16 +170,13 @@ func (a *frameAlign) chunkWindow(g *cpu.CoordGrid, k, j, iw, ih int) chunkWindow
 	return chunkWindow{k: k, wy0: wy0, wy1: wy1}
 }
 
-// chunkGrid fills cg with the 4 sample rows of the chunk whose first sample row is j in g,
-// in the coordinates of a window starting at input row wy0. cg's slices are reused.
-func (a *frameAlign) chunkGrid(cg *cpu.CoordGrid, g *cpu.CoordGrid, j, wy0 int) {
+// chunkGrid fills cg with the 4 sample rows of the chunk whose first sample row is j in g
+// (whole-frame coordinates). cg's slices are reused.
+func (a *frameAlign) chunkGrid(cg *cpu.CoordGrid, g *cpu.CoordGrid, j int) {
 	n := 4 * g.NX
 	cg.Step, cg.NX, cg.NY = g.Step, g.NX, 4
 	cg.X = append(cg.X[:0], g.X[j*g.NX:j*g.NX+n]...)
 	cg.Y = append(cg.Y[:0], g.Y[j*g.NX:j*g.NX+n]...)
-	for i := range cg.Y {
-		cg.Y[i] -= float64(wy0)
-	}
 }
 
 func fillNaN(v []float32) {

@@ -70,9 +70,9 @@ func (in *mosaicInput) correction() cpu.Affine {
 // footprints, or opt.GridFrom) and coadds them (opt.Combine) with edge feathering, band by band
 // within opt.MemBudget, and returns the whole mosaic in memory. The inputs are only read; per
 // band only the rows of each input that the band needs are read. Results do not depend on the
-// band height: every output pixel sees the same inputs in the same order with the same weights
-// (but for a rare last-bit rounding of rotated inputs' coordinates: see reprojectInput).
-// It stops between bands when ctx is cancelled. It opens a Runner from opt.Compute for the run
+// band height: every output pixel sees the same inputs in the same order with the same weights,
+// and the same interpolated coordinates (the input windows are passed as
+// cpu.ReprojectOptions.SrcRow0, never by shifting the grid). It stops between bands when ctx is cancelled. It opens a Runner from opt.Compute for the run
 // and closes it; MosaicWith takes the caller's, MosaicTo streams the bands to a sink instead.
 func Mosaic(ctx context.Context, srcs []FrameSource, opt MosaicOptions, hooks Hooks) (*MosaicResult, error) {
 	if err := opt.Validate(); err != nil {

@@ -33,7 +33,7 @@ func reproject(ctx context.Context, r *compute.Runner, dst []float32, outWidth, 
 //
 // Up to plan.Slots inputs are reprojected at the same time, each in its own window and layer;
 // the mean still accumulates them in input order, so the result is bit-identical for any
-// number of slots and any band height (but see the last-bit caveat in reprojectInput).
+// number of slots and any band height (see reprojectInput for the coordinates).
 //
 // Feathering choice: the distance to the nearest invalid input pixel is computed at input
 // resolution on the window, not on the reprojected mask: it then means the same thing (input
@@ -218,12 +218,12 @@ func (a *assembler) reprojectInput(in *mosaicInput, win *inputWindow, l *layer, 
 	}
 	// The coordinate grid's samples sit on one lattice for the whole input (columns from bx0,
 	// rows on multiples of the step) and reach a sample beyond the band on both sides, so each
-	// output pixel interpolates the same samples whatever band it falls in. One caveat in the
-	// last bit: cg.Y is shifted by the window's first row (below) before the reprojection
-	// interpolates it, and that row depends on the band, so an interpolated coordinate can
-	// round differently; on the 100 MP memcheck mosaic (rotated inputs) 3 of 102 M pixels
-	// differ by one float32 ulp between 300- and 512-row bands (integer shifts are exact).
-	// Removing it needs the reprojection to subtract the window's row after interpolating.
+	// output pixel interpolates the same samples whatever band it falls in. The samples stay
+	// in the whole input's rows: the window is passed as rows [wy0, wy1) of the input
+	// (ReprojectOptions.SrcRow0), so the reprojection interpolates the same coordinates and
+	// only offsets its row index. Shifting the samples by wy0 instead, which depends on the
+	// band, made interpolated coordinates round differently (3 of 102 M pixels of a rotated
+	// 100 MP mosaic differed by one float32 ulp between 300- and 512-row bands).
 	_, _, gy0, gh := gridRows(ry0, ry1)
 	cg := cpu.NewCoordGrid(bw, gh, mosaicGridStep, func(x, y float64) (float64, float64, bool) {
 		ra, dec, err := a.grid.PixelToWorld(float64(bx0)+x, float64(gy0)+y)
@@ -260,20 +260,19 @@ func (a *assembler) reprojectInput(in *mosaicInput, win *inputWindow, l *layer, 
 	if in.hasAlpha {
 		scaleByAlpha(win.weight, win.alpha)
 	}
-	for i := range cg.Y {
-		cg.Y[i] -= float64(wy0)
-	}
+	ro.SrcRow0 = wy0
+	ih := in.r.meta.Height
 	n := bw * rows
 	l.valBuf = grow(l.valBuf, nc*n)
 	l.wBuf = grow(l.wBuf, n)
 	l.val, l.wt = l.valBuf, l.wBuf
 	wo := ro
 	wo.Interp = cpu.InterpBilinear
-	if err := reproject(a.ctx, a.runner, l.wt, bw, ry0-gy0, rows, win.weight, iw, wh, cg, wo); err != nil {
+	if err := reproject(a.ctx, a.runner, l.wt, bw, ry0-gy0, rows, win.weight, iw, ih, cg, wo); err != nil {
 		return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
 	}
 	for c := range nc {
-		if err := reproject(a.ctx, a.runner, l.val[c*n:(c+1)*n], bw, ry0-gy0, rows, win.pix[c*np:(c+1)*np], iw, wh, cg, ro); err != nil {
+		if err := reproject(a.ctx, a.runner, l.val[c*n:(c+1)*n], bw, ry0-gy0, rows, win.pix[c*np:(c+1)*np], iw, ih, cg, ro); err != nil {
 			return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
 		}
 	}

@@ -107,6 +107,12 @@ func centroidOffsets(t *testing.T, res *MosaicResult, stars []sipStar) (worst, r
 	t.Helper()
 	w, h := res.Image.Width, res.Image.Height
 	pix := res.Image.Pix
+	// The frame's sky is 100 per input pixel; the mosaic holds flux per output pixel, so the
+	// sky there is 100 times the input's flux scale (mosaic_flux.go).
+	sky := 100.0
+	if fs := res.Frames[0].FluxScale; fs != 0 {
+		sky *= fs
+	}
 	for _, s := range stars {
 		ex, ey, err := res.WCS.WorldToPixel(s.ra, s.dec)
 		require.NoError(t, err)
@@ -118,7 +124,7 @@ func centroidOffsets(t *testing.T, res *MosaicResult, stars []sipStar) (worst, r
 		ok := true
 		for y := cy - sipBox; y <= cy+sipBox; y++ {
 			for x := cx - sipBox; x <= cx+sipBox; x++ {
-				v := float64(pix[y*w+x]) - 100
+				v := float64(pix[y*w+x]) - sky
 				ok = ok && !math.IsNaN(v)
 				sw += v
 				sx += v * float64(x)

@@ -12,6 +12,13 @@
 //
 // Values: kernel weights and the weighted sum are f32 (the CPU sums in float64), rows outer,
 // taps with weight 0 skipped, any other non-finite tap → NaN, as on the CPU.
+//
+// Rows: src holds rows r0…r0+nrows−1 of an image src_h rows tall, and coordinates are in the
+// whole image: the footprint test, the weights and the clamping of taps to the image use
+// whole-image rows, and only the index into src subtracts r0 (cpu.ReprojectOptions.SrcRow0).
+// A tap row with a non-zero weight outside the uploaded rows makes the pixel NaN and is
+// recorded in fault (the lowest such row), which the host turns into a retry or an error;
+// every row is tested before any is read, so the record does not depend on the data.
 
 // Invocations per workgroup.
 // @const WG: u32
@@ -37,6 +44,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> grid: array<vec4<f32>>; // (nx+2)·(ny+2) samples, ghosts included
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read_write> fault: array<atomic<u32>>; // 1 element, 0xffffffff = none
 
 // Fractions closer than this to an integer are snapped to it (2^-16 px).
 const SNAP: f32 = 1.52587890625e-5;
@@ -245,13 +253,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let kx = weights(cx.t);
     let ky = weights(cy.t);
     let w = i32(params.src_w);
-    let last_row = i32(params.nrows) - 1;
+    let r0 = i32(params.r0);
+    let r1 = r0 + i32(params.nrows);
+    for (var b = 0; b < n; b++) {
+        let j = clamp(cy.i + lo + b, 0, i32(params.src_h) - 1);
+        if (ky[b] != 0.0 && (j < r0 || j >= r1)) {
+            atomicMin(&fault[0], u32(j));
+            dst[p] = nan;
+            return;
+        }
+    }
     var sum = 0.0;
     for (var b = 0; b < n; b++) {
         if (ky[b] == 0.0) {
             continue;
         }
-        let j = clamp(clamp(cy.i + lo + b, 0, i32(params.src_h) - 1) - i32(params.r0), 0, last_row);
+        let j = clamp(cy.i + lo + b, 0, i32(params.src_h) - 1) - r0;
         var s = 0.0;
         for (var a = 0; a < n; a++) {
             if (kx[a] == 0.0) {

@@ -17,6 +17,7 @@ var reprojectBindings = []gputypes.BufferBindingType{
 	gputypes.BufferBindingTypeReadOnlyStorage, // grid samples with ghosts, (xhi, xlo, yhi, ylo)
 	gputypes.BufferBindingTypeStorage,         // output band
 	gputypes.BufferBindingTypeUniform,         // params
+	gputypes.BufferBindingTypeStorage,         // fault: lowest source row needed outside src
 }
 
 // reprojectInterp numbers the kernels as the shader's INTERP constant.
@@ -24,16 +25,26 @@ var reprojectInterp = map[cpu.Interp]uint32{cpu.InterpBilinear: 0, cpu.InterpBic
 
 // Reproject computes on the GPU what cpu.Reproject computes: rows [y0,
 // y0+rows) of an outWidth-wide output, resampled from src (srcWidth ×
-// srcHeight) at grid.At of each output pixel with opt.Interp (opt.Workers is
-// ignored). Arguments are checked as cpu.Reproject checks them (errors wrap
-// cpu.ErrShape or cpu.ErrInvalidOptions).
+// srcHeight, or with opt.SrcRow0 the window of rows [opt.SrcRow0,
+// opt.SrcRow0 + len(src)/srcWidth) of it, as cpu.ReprojectOptions says) at
+// grid.At of each output pixel with opt.Interp (opt.Workers is ignored).
+// Arguments are checked as cpu.Reproject checks them (errors wrap
+// cpu.ErrShape or cpu.ErrInvalidOptions). Coordinates, footprint and edge
+// clamping are those of the whole image; only the row index into the
+// uploaded rows is offset (shaders/reproject.wgsl), so a window gives the
+// whole image's result bit for bit.
 //
 // Only the source rows the band can touch are uploaded: the rows between the
 // smallest and largest finite Y sample of the grid rows that At reads for the
 // band (ghosts included), widened by half their range (Keys' 2-D weights
-// overshoot by less than 0.3 of it) and by the kernel's 3 rows. A band
-// needing more than one storage binding returns ErrTooLarge; plan smaller
-// bands.
+// overshoot by less than 0.3 of it) and by the kernel's 3 rows, and cut to
+// the rows src holds. The shader records the lowest row a pixel needed
+// beyond the uploaded ones: should the estimate have been short, the band is
+// computed again from every row of src; a row outside src is an error
+// wrapping cpu.ErrShape, as on the CPU (the GPU's float32 coordinates can
+// reach a neighbouring row where the CPU's do not, within CoordTolerance, so
+// windows need a row of margin beyond what the CPU needs). A band needing
+// more than one storage binding returns ErrTooLarge; plan smaller bands.
 //
 // Precision. Coordinates are float32 (float64 on the CPU) but evaluated
 // relative to each cell's base sample (see shaders/reproject.wgsl), so their
@@ -57,39 +68,61 @@ func (d *Device) Reproject(ctx context.Context, dst []float32, outWidth, y0, row
 	if err := opt.Validate(); err != nil {
 		return fmt.Errorf("gpu: %w", err)
 	}
-	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, grid); err != nil {
+	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, opt.SrcRow0, grid); err != nil {
 		return err
 	}
 	if rows == 0 {
 		return nil
 	}
+	w0, w1 := opt.SrcRow0, opt.SrcRow0+len(src)/srcWidth // the rows src holds
 	if uint64(outWidth)*uint64(rows) >= math.MaxUint32 || srcWidth >= 1<<24 || srcHeight >= 1<<24 ||
 		uint64(y0+rows) >= math.MaxUint32 || grid.Step >= 1<<24 {
 		return fmt.Errorf("gpu: reproject of %d×%d output rows from %d×%d: %w", outWidth, rows, srcWidth, srcHeight, ErrTooLarge)
 	}
 	ext := extendGrid(grid)
 	r0, r1 := reprojectRows(grid, ext, y0, rows, srcHeight)
+	r0 = min(max(r0, w0), w1-1)
+	r1 = max(min(r1, w1), r0+1)
 	return d.do(ctx, func(ctx context.Context, e *engine) error {
-		bs := bufSet{e: e}
-		err := e.reproject(ctx, &bs, dst, outWidth, y0, rows, src[r0*srcWidth:r1*srcWidth], srcWidth, srcHeight, r0, grid, ext, opt.Interp)
-		bs.done(err)
-		return err
+		run := func(r0, r1 int) (int, error) {
+			bs := bufSet{e: e}
+			fault, err := e.reproject(ctx, &bs, dst, outWidth, y0, rows, src[(r0-w0)*srcWidth:(r1-w0)*srcWidth], srcWidth, srcHeight, r0, grid, ext, opt.Interp)
+			bs.done(err)
+			return fault, err
+		}
+		return uploadRetry(run, r0, r1, w0, w1, srcHeight)
 	})
+}
+
+// uploadRetry runs the kernel with source rows [r0, r1) uploaded, and again with every row the
+// caller gave, [w0, w1), should a pixel have needed a row beyond the first upload; a row
+// outside [w0, w1) is the caller's error. run returns the lowest row missed, or −1.
+func uploadRetry(run func(r0, r1 int) (int, error), r0, r1, w0, w1, srcHeight int) error {
+	fault, err := run(r0, r1)
+	if err == nil && fault >= 0 && (r0 > w0 || r1 < w1) {
+		fault, err = run(w0, w1) // the estimate was short
+	}
+	if err == nil && fault >= 0 {
+		return fmt.Errorf("gpu: %w: a pixel needs source row %d, outside the rows [%d, %d) given of %d",
+			cpu.ErrShape, fault, w0, w1, srcHeight)
+	}
+	return err
 }
 
 // CoordTolerance is the coordinate error, in input pixels, that the tests
 // allow between Device.Reproject's float32 At and the CPU's float64 At.
 const CoordTolerance = 1e-4
 
-// checkReproject mirrors cpu.Reproject's argument checks.
-func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *cpu.CoordGrid) error {
+// checkReproject mirrors cpu.Reproject's argument checks; src holds rows
+// [row0, row0 + len(src)/srcWidth).
+func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight, row0 int, grid *cpu.CoordGrid) error {
 	switch {
 	case outWidth <= 0 || rows < 0 || y0 < 0:
 		return fmt.Errorf("gpu: %w: need outWidth > 0, rows >= 0, y0 >= 0, got %d, %d, %d", cpu.ErrShape, outWidth, rows, y0)
 	case len(dst) != outWidth*rows:
 		return fmt.Errorf("gpu: %w: len(dst)=%d, want outWidth*rows=%d", cpu.ErrShape, len(dst), outWidth*rows)
-	case srcWidth <= 0 || srcHeight <= 0 || len(src) != srcWidth*srcHeight:
-		return fmt.Errorf("gpu: %w: len(src)=%d for %d×%d", cpu.ErrShape, len(src), srcWidth, srcHeight)
+	case srcWidth <= 0 || srcHeight <= 0 || len(src) == 0 || len(src)%srcWidth != 0 || row0+len(src)/srcWidth > srcHeight:
+		return fmt.Errorf("gpu: %w: len(src)=%d is not rows [%d, …) of %d×%d", cpu.ErrShape, len(src), row0, srcWidth, srcHeight)
 	case grid == nil:
 		return fmt.Errorf("gpu: %w: nil coordinate grid", cpu.ErrShape)
 	}
@@ -176,53 +209,63 @@ func reprojectRows(g *cpu.CoordGrid, e *extGrid, y0, rows, srcHeight int) (r0, r
 }
 
 // reproject runs the kernel on the owner goroutine. src holds source rows
-// [r0, r0+len(src)/srcWidth).
-func (e *engine) reproject(ctx context.Context, bs *bufSet, dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight, r0 int, g *cpu.CoordGrid, ext *extGrid, interp cpu.Interp) error {
+// [r0, r0+len(src)/srcWidth). It returns the lowest source row that a pixel
+// needed outside them (those pixels are NaN), or −1.
+func (e *engine) reproject(ctx context.Context, bs *bufSet, dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight, r0 int, g *cpu.CoordGrid, ext *extGrid, interp cpu.Interp) (fault int, err error) {
 	if err := e.usable(); err != nil {
-		return err
+		return -1, err
 	}
 	srcBytes := 4 * uint64(len(src))
 	gridBytes := 16 * uint64(len(ext.x))
 	outBytes := 4 * uint64(len(dst))
 	bindMax := min(e.lim.MaxBufferSize, e.lim.MaxStorageBufferBindingSize)
 	if srcBytes > bindMax || gridBytes > bindMax || outBytes > bindMax {
-		return fmt.Errorf("gpu: reproject needs %d source, %d grid and %d output bytes, binding limit %d: %w",
+		return -1, fmt.Errorf("gpu: reproject needs %d source, %d grid and %d output bytes, binding limit %d: %w",
 			srcBytes, gridBytes, outBytes, bindMax, ErrTooLarge)
 	}
+	const faultBytes = 4
 	wg := e.workgroupSize()
 	gx, gy, strideX, err := e.grid(uint32(len(dst)), wg)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	pipe, err := e.pipelineFor("reproject", map[string]any{"WG": wg, "INTERP": reprojectInterp[interp]}, reprojectBindings)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	const in = wgpu.BufferUsageStorage | wgpu.BufferUsageCopyDst
 	srcBuf, err := bs.get("reproject src", srcBytes, in)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	gridBuf, err := bs.get("reproject grid", gridBytes, in)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	dstBuf, err := bs.get("reproject dst", outBytes, wgpu.BufferUsageStorage|wgpu.BufferUsageCopySrc)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	parBuf, err := bs.get("reproject params", 48, wgpu.BufferUsageUniform|wgpu.BufferUsageCopyDst)
 	if err != nil {
-		return err
+		return -1, err
 	}
-	if err := e.ensureStaging(outBytes); err != nil {
-		return err
+	faultBuf, err := bs.get("reproject fault", faultBytes, wgpu.BufferUsageStorage|wgpu.BufferUsageCopyDst|wgpu.BufferUsageCopySrc)
+	if err != nil {
+		return -1, err
+	}
+	if err := e.ensureStaging(outBytes + faultBytes); err != nil {
+		return -1, err
 	}
 	if err := e.q.WriteBuffer(srcBuf, 0, f32bytes(src)); err != nil {
-		return fmt.Errorf("gpu: upload source: %w", err)
+		return -1, fmt.Errorf("gpu: upload source: %w", err)
 	}
 	if err := e.q.WriteBuffer(gridBuf, 0, f32bytes(gridHiLo(ext))); err != nil {
-		return fmt.Errorf("gpu: upload grid: %w", err)
+		return -1, fmt.Errorf("gpu: upload grid: %w", err)
+	}
+	// No fault yet: the shader's atomicMin starts from the largest row.
+	if err := e.q.WriteBuffer(faultBuf, 0, []byte{0xff, 0xff, 0xff, 0xff}); err != nil {
+		return -1, fmt.Errorf("gpu: upload fault flag: %w", err)
 	}
 	var par [48]byte
 	for i, v := range []uint32{
@@ -232,7 +275,7 @@ func (e *engine) reproject(ctx context.Context, bs *bufSet, dst []float32, outWi
 		binary.LittleEndian.PutUint32(par[4*i:], v)
 	}
 	if err := e.q.WriteBuffer(parBuf, 0, par[:]); err != nil {
-		return fmt.Errorf("gpu: upload params: %w", err)
+		return -1, fmt.Errorf("gpu: upload params: %w", err)
 	}
 	bg, err := e.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{
 		Label: "reproject", Layout: pipe.bgl,
@@ -241,37 +284,47 @@ func (e *engine) reproject(ctx context.Context, bs *bufSet, dst []float32, outWi
 			{Binding: 1, Buffer: gridBuf, Size: gridBytes},
 			{Binding: 2, Buffer: dstBuf, Size: outBytes},
 			{Binding: 3, Buffer: parBuf, Size: 48},
+			{Binding: 4, Buffer: faultBuf, Size: faultBytes},
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("gpu: bind group: %w", err)
+		return -1, fmt.Errorf("gpu: bind group: %w", err)
 	}
 	defer bg.Release()
 	enc, err := e.dev.CreateCommandEncoder(nil)
 	if err != nil {
-		return fmt.Errorf("gpu: command encoder: %w", err)
+		return -1, fmt.Errorf("gpu: command encoder: %w", err)
 	}
 	cp, err := enc.BeginComputePass(nil)
 	if err != nil {
 		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: compute pass: %w", err)
+		return -1, fmt.Errorf("gpu: compute pass: %w", err)
 	}
 	cp.SetPipeline(pipe.cp)
 	cp.SetBindGroup(0, bg, nil)
 	cp.Dispatch(gx, gy, 1)
 	if err := cp.End(); err != nil {
 		enc.DiscardEncoding()
-		return fmt.Errorf("gpu: reproject dispatch %d×%d: %w", gx, gy, err)
+		return -1, fmt.Errorf("gpu: reproject dispatch %d×%d: %w", gx, gy, err)
 	}
 	enc.CopyBufferToBuffer(dstBuf, 0, e.staging, 0, outBytes)
+	enc.CopyBufferToBuffer(faultBuf, 0, e.staging, outBytes, faultBytes)
 	cb, err := enc.Finish()
 	if err != nil {
-		return fmt.Errorf("gpu: encode: %w", err)
+		return -1, fmt.Errorf("gpu: encode: %w", err)
 	}
 	if err := e.submit(cb); err != nil {
-		return err
+		return -1, err
 	}
-	return e.readback(ctx, outBytes, func(b []byte) { copy(f32bytes(dst), b) })
+	var row uint32
+	err = e.readback(ctx, outBytes+faultBytes, func(b []byte) {
+		copy(f32bytes(dst), b[:outBytes])
+		row = binary.LittleEndian.Uint32(b[outBytes:])
+	})
+	if err != nil || row == math.MaxUint32 {
+		return -1, err
+	}
+	return int(row), nil
 }
 
 // gridHiLo packs the extended grid as (xhi, xlo, yhi, ylo) float32 quads,
