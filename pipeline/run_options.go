@@ -34,10 +34,15 @@ type RunOptions struct {
 	// counts as a hot pixel (−9 % flux on the bright stars of the synthetic Seestar set of
 	// run_e2e_test.go); 8 leaves the stars as without correction, and a real hot pixel (a lone
 	// spike of hundreds of σ) is still caught.
-	HotPixelIsolation  float64 `json:"hot_pixel_isolation"`
-	Background         string  `json:"background"`         // background-gradient removal: none (the only choice for now)
-	PreprocessWorkers  int     `json:"preprocess_workers"` // frames preprocessed at once (0 = GOMAXPROCS, bounded by mem_budget)
-	CacheVerifyContent bool    `json:"cache_verify"`       // hash cache entries before reuse (see CacheOptions)
+	HotPixelIsolation float64 `json:"hot_pixel_isolation"`
+	// Background removes each frame's sky gradient after debayering (cpu.FitBackground, then
+	// SubtractBackground through the Runner): "none" (default) keeps the frames as they are,
+	// "poly1" subtracts a fitted plane and "poly2" a quadratic surface, both fitted on the
+	// luminance over 16 boxes along the shorter side and subtracted from every channel
+	// minus their median, so the sky level is kept (see backgroundOptions).
+	Background         string `json:"background"`
+	PreprocessWorkers  int    `json:"preprocess_workers"` // frames preprocessed at once (0 = GOMAXPROCS, bounded by mem_budget)
+	CacheVerifyContent bool   `json:"cache_verify"`       // hash cache entries before reuse (see CacheOptions)
 
 	// Cluster.
 	ClusterDeg       float64 `json:"cluster_deg"`
@@ -171,8 +176,8 @@ func (o RunOptions) Validate() error {
 			errs = append(errs, fmt.Errorf("pipeline: %w", err))
 		}
 	}
-	if o.Background != "none" {
-		errs = append(errs, fmt.Errorf("pipeline: unknown background %q (only none for now)", o.Background))
+	if _, _, err := o.backgroundOptions(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := o.clusterOptions().Validate(); err != nil {
 		errs = append(errs, err)
@@ -201,6 +206,30 @@ func (o RunOptions) bayerOverride() (p cpu.BayerPattern, err error) {
 }
 
 func (o RunOptions) bayerNone() bool { return strings.EqualFold(strings.TrimSpace(o.Bayer), "none") }
+
+// Background removal choices (RunOptions.Background).
+const (
+	BackgroundNone  = "none"
+	BackgroundPoly1 = "poly1"
+	BackgroundPoly2 = "poly2"
+)
+
+// backgroundOptions is the fit --background asks for; ok is false for "none". The names are
+// exact (lower case), as they are part of every cache key.
+func (o RunOptions) backgroundOptions() (opt cpu.BackgroundOptions, ok bool, err error) {
+	opt = cpu.DefaultBackgroundOptions()
+	switch o.Background {
+	case BackgroundNone:
+		return opt, false, nil
+	case BackgroundPoly1:
+		opt.Degree = 1
+	case BackgroundPoly2:
+		opt.Degree = 2
+	default:
+		return opt, false, fmt.Errorf("pipeline: unknown background %q (want none, poly1 or poly2)", o.Background)
+	}
+	return opt, true, nil
+}
 
 func (o RunOptions) hotPixelOptions(cfa bool) cpu.HotPixelOptions {
 	return cpu.HotPixelOptions{Threshold: o.HotPixelThreshold, Isolation: o.HotPixelIsolation, CFA: cfa}
@@ -258,8 +287,11 @@ type preprocessKey struct {
 	Threshold  float64 `json:"hot_pixel_threshold,omitempty"`
 	Isolation  float64 `json:"hot_pixel_isolation,omitempty"`
 	Background string  `json:"background"`
-	Solver     string  `json:"solver,omitempty"` // who solved the WCS, when the header had none
-	WCS        string  `json:"wcs,omitempty"`    // hash of the solved WCS cards
+	// BackgroundFit is the fit's settings (cpu.BackgroundOptions as JSON) when Background is
+	// not none, so that a change of the fit's defaults invalidates the entries it made.
+	BackgroundFit string `json:"background_fit,omitempty"`
+	Solver        string `json:"solver,omitempty"` // who solved the WCS, when the header had none
+	WCS           string `json:"wcs,omitempty"`    // hash of the solved WCS cards
 }
 
 // DecodeRunOptions reads a config file's JSON over o: keys absent keep o's values, unknown keys

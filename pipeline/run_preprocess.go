@@ -22,7 +22,10 @@ import (
 // Preprocessing (phase 1, spec §1.2) turns every usable frame into a float32 cache entry:
 // hot pixels corrected on the raw CFA mosaic (same-colour 5×5 neighbourhoods), then a bilinear
 // debayer in float (never a 16-bit round trip) for Bayer frames, giving 3 channels; mono and
-// colour frames get the hot-pixel correction per plane. The entry keeps the frame's header
+// colour frames get the hot-pixel correction per plane. With --background poly1|poly2 the sky
+// gradient is then removed: the surface is fitted on the CPU (cpu.FitBackground, on the
+// luminance) and subtracted through the Runner; a frame whose fit fails (too little sky) is
+// kept without removal and a warning says so. The entry keeps the frame's header
 // (its WCS, or the solver's) minus the keys that described the raw data (BAYERPAT, BZERO, …).
 
 // runFrame is one scanned file as the run carries it through the phases.
@@ -201,6 +204,15 @@ func (r *runState) prepSpec(f *runFrame) (preprocessKey, cpu.BayerPattern, error
 	if r.opt.HotPixels {
 		k.Threshold, k.Isolation = r.opt.HotPixelThreshold, r.opt.HotPixelIsolation
 	}
+	if bg, ok, err := r.opt.backgroundOptions(); err != nil {
+		return k, 0, err
+	} else if ok {
+		fit, err := json.Marshal(bg)
+		if err != nil {
+			return k, 0, err
+		}
+		k.BackgroundFit = string(fit)
+	}
 	var p cpu.BayerPattern
 	if f.scan.Channels == 1 && !r.opt.bayerNone() {
 		p, _ = r.opt.bayerOverride()
@@ -240,9 +252,9 @@ func (r *runState) preprocessAll(frames []*runFrame) error {
 		}
 		todo = append(todo, f)
 		px := int64(f.scan.Width) * int64(f.scan.Height)
-		// raw plane(s) + hot-pixel output + 3 debayered planes, float32, plus the encoder's
-		// 1 MiB buffer and the decoder's chunk.
-		perFrame = max(perFrame, px*4*int64(2*f.scan.Channels+3)+2<<20)
+		// raw plane(s) + hot-pixel output + 3 debayered planes + the background fit's
+		// luminance plane, float32, plus the encoder's 1 MiB buffer and the decoder's chunk.
+		perFrame = max(perFrame, px*4*int64(2*f.scan.Channels+4)+2<<20)
 	}
 	workers := r.opt.PreprocessWorkers
 	if workers == 0 {
@@ -360,6 +372,11 @@ func (r *runState) preprocessImage(f *runFrame, pattern cpu.BayerPattern) (*fits
 		img.Channels, img.Pix = 3, rgb
 		notes = append(notes, "bilinear debayer "+pattern.String())
 	}
+	if note, err := r.removeBackground(f, img); err != nil {
+		return nil, 0, err
+	} else if note != "" {
+		notes = append(notes, note)
+	}
 	for _, n := range notes {
 		h.Add("HISTORY", nil, "zmosaic preprocess: "+n)
 	}
@@ -368,6 +385,33 @@ func (r *runState) preprocessImage(f *runFrame, pattern cpu.BayerPattern) (*fits
 		h.Set("ZMSOLVER", f.solvedBy, "zmosaic: WCS solved by")
 	}
 	return img, hot, nil
+}
+
+// removeBackground subtracts the sky gradient from img in place when --background asks for
+// it, records the choice in the header (ZMBKG) and returns the HISTORY note. A fit that fails
+// for lack of sky (cpu.ErrBackgroundFit) leaves the frame as it is, with a warning: losing the
+// frame would be worse than keeping its gradient.
+func (r *runState) removeBackground(f *runFrame, img *fits.Image) (string, error) {
+	bg, ok, err := r.opt.backgroundOptions()
+	if err != nil || !ok {
+		return "", err
+	}
+	m, err := cpu.FitBackground(img.Pix, img.Width, img.Height, img.Channels, bg)
+	if errors.Is(err, cpu.ErrBackgroundFit) {
+		r.events.Emit(compute.Warn, "preprocess_background_skipped", map[string]any{"file": f.scan.Path, "reason": err.Error()})
+		img.Header.Set("ZMBKG", "none", "zmosaic: background fit failed, not removed")
+		return "background " + r.opt.Background + " not removed: " + err.Error(), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := r.runner.SubtractBackground(r.ctx, img.Pix, img.Pix, img.Width, img.Height, img.Channels, m); err != nil {
+		return "", err
+	}
+	img.Header.Set("ZMBKG", r.opt.Background, "zmosaic: sky gradient removed (poly1/poly2)")
+	return fmt.Sprintf("background %s (%s): %d/%d boxes kept, level %.6g, range %.6g removed",
+		r.opt.Background, map[bool]string{true: "per channel", false: "luminance"}[bg.PerChannel],
+		m.Used, m.Boxes, m.Level[0], m.Range[0]), nil
 }
 
 // cachedFrame is a frame's cache entry named after the raw frame it was made from, so that

@@ -24,6 +24,10 @@ var Tolerances = map[string]Tolerance{
 		Why: "each value is an average of at most 4 same-colour samples computed with the same f32 operations in the " +
 			"same order on both backends (sums, then ×0.5, ×f32(1/3) or ×0.25; no division, no product feeding an add, " +
 			"so neither WGSL's 2.5-ulp division nor FMA contraction can enter): bit-identical, measured 0 differences"},
+	"preprocess/background": {ValueULP: 0, CountMismatch: 0,
+		Why: "the surface is fitted once on the CPU; each pixel evaluates it with the same f32 operations in the same " +
+			"order (x·su + ou, Horner in u then in v, one subtraction; coefficients rounded to f32 once), products and " +
+			"addends behind opaque() so FMA contraction and reassociation cannot enter: bit-identical, measured 0 differences"},
 	"preprocess/hotpixels": {ValueULP: 0, CountMismatch: 0,
 		Why: "median (same insertion sort), mean ×f32(1/n) from a CPU-made table, variance as exact 12-bit half " +
 			"products, comparisons on opaque() values: the same f32 operations on both backends, so the same pixels " +

@@ -77,7 +77,7 @@ func addRunFlags(a *app, fs *pflag.FlagSet, o *pipeline.RunOptions) {
 	fs.BoolVar(&o.HotPixels, "hot-pixels", o.HotPixels, a.t("flag_run_hot_pixels", nil))
 	fs.Float64Var(&o.HotPixelThreshold, "hot-pixel-threshold", o.HotPixelThreshold, a.t("flag_run_hot_pixel_threshold", nil))
 	fs.Float64Var(&o.HotPixelIsolation, "hot-pixel-isolation", o.HotPixelIsolation, a.t("flag_run_hot_pixel_isolation", nil))
-	fs.StringVar(&o.Background, "background", o.Background, a.t("flag_run_background", nil))
+	fs.StringVar(&o.Background, "background", o.Background, a.t("flag_run_background_fit", nil))
 	fs.IntVar(&o.PreprocessWorkers, "preprocess-workers", o.PreprocessWorkers, a.t("flag_run_preprocess_workers", nil))
 	fs.BoolVar(&o.CacheVerifyContent, "cache-verify", o.CacheVerifyContent, a.t("flag_run_cache_verify", nil))
 	fs.Float64Var(&o.ClusterDeg, "cluster-deg", o.ClusterDeg, a.t("flag_run_cluster_deg", nil))
