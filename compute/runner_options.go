@@ -43,9 +43,11 @@ type Options struct {
 	// 0 = auto: twice the device's per-buffer cap min(maxBufferSize,
 	// maxStorageBufferBindingSize), at most 1 GiB (see AutoGPUBudget).
 	GPUBudget int64 `json:"gpu_budget"`
-	// SoftwareInAuto makes auto use a CPU-emulated adapter too. The browser sets it: there the
-	// pure-Go path is single-threaded wasm, slower than a WebGPU fallback adapter such as
-	// SwiftShader, which runs on every core. The CLI leaves it off.
+	// SoftwareInAuto makes auto use a CPU-emulated adapter too. The browser sets it: the page
+	// promises the browser's WebGPU whenever navigator.gpu offers an adapter, and there the
+	// pure-Go path is single-threaded wasm while a fallback adapter such as SwiftShader runs on
+	// every core (on small inputs the wasm path measured faster: the page says so and offers
+	// the CPU backend). The CLI leaves it off.
 	SoftwareInAuto bool `json:"-"`
 	// Faults makes the GPU fail on purpose (tests, demonstrations). The library never reads
 	// it from the environment; the CLI parses ZMOSAIC_GPU_FAULT.

@@ -16,6 +16,8 @@
 //
 // # Browser specifics
 //
-// In the browser the pure-Go path is single-threaded wasm, so auto also accepts a CPU-emulated
-// WebGPU adapter (compute.Options.SoftwareInAuto): SwiftShader runs on every core.
+// In the browser auto uses whatever WebGPU adapter navigator.gpu offers, a CPU-emulated one
+// included (compute.Options.SoftwareInAuto): the pure-Go path is single-threaded wasm while
+// SwiftShader runs on every core, but its setup cost made small stacks and mosaics slower than
+// the wasm path in our measurements, so the reason shown says the CPU backend may be faster.
 package session

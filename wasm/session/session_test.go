@@ -223,7 +223,7 @@ func TestAutoUsesACPUEmulatedWebGPUAdapterAndNamesIt(t *testing.T) {
 	sum, err := s.Stack(t.Context(), nil, Hooks{Event: func(e map[string]any) { msgs = append(msgs, e["message"].(string)) }})
 	require.NoError(t, err)
 	assert.Equal(t, "webgpu", sum["backend"])
-	assert.Equal(t, "WebGPU on google swiftshader, a fallback adapter emulated on the CPU (still faster than the single-threaded CPU path of the browser)", sum["backend_reason"])
+	assert.Equal(t, "WebGPU on google swiftshader, a fallback adapter emulated on the CPU: the page uses the browser's WebGPU whenever it offers one (on small inputs the CPU backend can be faster; pick it in the options)", sum["backend_reason"])
 	assert.Equal(t, "swiftshader", sum["adapter"].(map[string]any)["architecture"])
 	lim := sum["limits"].(map[string]any)
 	assert.Equal(t, float64(1<<30), lim["maxStorageBufferBindingSize"])
