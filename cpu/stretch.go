@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // StretchOptions configures the 8-bit preview stretch (spec §4.5).
@@ -37,16 +40,33 @@ const minStretchSpan = 1e-3
 // StretchLimits returns per-channel black and white points: the PLow and
 // PHigh percentiles (Percentiles semantics) of each plane of the CHW image pix.
 // A channel without finite samples gets NaN limits. len(pix) must be at least
-// width·height·channels (StretchNRGBA checks it).
+// width·height·channels (StretchNRGBA checks it). Large planes are ranked by
+// counting on GOMAXPROCS goroutines (radixPercentiles): the same samples as
+// Percentiles selects, up to the sign of a zero.
 func StretchLimits(pix []float32, width, height, channels int, opt StretchOptions) (vmin, vmax []float64) {
 	plane := width * height
 	vmin = make([]float64, channels)
 	vmax = make([]float64, channels)
 	for c := range channels {
-		p := Percentiles(pix[c*plane:(c+1)*plane], opt.PLow, opt.PHigh)
+		p := stretchPercentiles(pix[c*plane:(c+1)*plane], opt.PLow, opt.PHigh)
 		vmin[c], vmax[c] = p[0], p[1]
 	}
 	return vmin, vmax
+}
+
+// radixMinSamples is the plane size from which counting beats quickselect; radixMaxWorkers
+// bounds its goroutines (each holds up to five 256 KiB count tables).
+const (
+	radixMinSamples = 1 << 18
+	radixMaxWorkers = 8
+)
+
+func stretchPercentiles(x []float32, lo, hi float64) []float64 {
+	if len(x) < radixMinSamples {
+		return Percentiles(x, lo, hi)
+	}
+	workers := min(runtime.GOMAXPROCS(0), radixMaxWorkers, len(x)/radixMinSamples*2)
+	return radixPercentiles(x, []float64{lo, hi}, workers)
 }
 
 // StretchChannel maps src to 8-bit values in dst (same length):
@@ -77,37 +97,68 @@ func StretchChannel(dst []uint8, src []float32, vmin, vmax, a float64) {
 // Unlike ZeMosaic there is no white balance and no linear fallback, so the CPU
 // and GPU previews agree. It returns nil when opt is invalid, channels is not 1
 // or 3, a dimension is ≤ 0, or len(pix) != width·height·channels; callers
-// check those with opt.Validate and their own shape.
+// check those with opt.Validate and their own shape. Rows are stretched in
+// parallel (GOMAXPROCS goroutines); the bytes do not depend on their number.
 func StretchNRGBA(pix []float32, width, height, channels int, opt StretchOptions) *image.NRGBA {
 	if opt.Validate() != nil || (channels != 1 && channels != 3) || width <= 0 || height <= 0 ||
 		len(pix) != width*height*channels {
 		return nil
 	}
-	plane := width * height
 	vmin, vmax := StretchLimits(pix, width, height, channels, opt)
 	img := image.NewNRGBA(image.Rect(0, 0, width, height))
-	row := make([]uint8, width)
+	stretchRows(img, pix, width, height, channels, vmin, vmax, opt.Asinh, runtime.GOMAXPROCS(0))
+	return img
+}
+
+// stretchRowChunk is how many rows a stretch goroutine takes at a time.
+const stretchRowChunk = 16
+
+// stretchRows fills img (width×height) from the CHW pix, row chunks spread over workers
+// goroutines. Every pixel depends only on its own samples, so the bytes do not depend on
+// workers.
+func stretchRows(img *image.NRGBA, pix []float32, width, height, channels int, vmin, vmax []float64, a float64, workers int) {
+	n := (height + stretchRowChunk - 1) / stretchRowChunk
+	workers = max(1, min(workers, n))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			row := make([]uint8, width)
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= n {
+					return
+				}
+				for y := k * stretchRowChunk; y < min((k+1)*stretchRowChunk, height); y++ {
+					stretchRow(img, row, pix, y, width, height, channels, vmin, vmax, a)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// stretchRow fills row y of img; row is scratch of width bytes.
+func stretchRow(img *image.NRGBA, row []uint8, pix []float32, y, width, height, channels int, vmin, vmax []float64, a float64) {
+	plane := width * height
+	out := img.Pix[img.PixOffset(0, y):][:4*width]
 	for c := range channels {
-		for y := range height {
-			src := pix[c*plane+y*width:][:width]
-			StretchChannel(row, src, vmin[c], vmax[c], opt.Asinh)
-			out := img.Pix[img.PixOffset(0, y):][:4*width]
-			for x, v := range row {
-				px := out[4*x:][:4]
-				if channels == 1 {
-					px[0], px[1], px[2] = v, v, v
-				} else {
-					px[c] = v
-				}
-				// Alpha starts opaque at the first channel; any later NaN clears it.
-				if c == 0 {
-					px[3] = 255
-				}
-				if !finite32(src[x]) {
-					px[3] = 0
-				}
+		src := pix[c*plane+y*width:][:width]
+		StretchChannel(row, src, vmin[c], vmax[c], a)
+		for x, v := range row {
+			px := out[4*x:][:4]
+			if channels == 1 {
+				px[0], px[1], px[2] = v, v, v
+			} else {
+				px[c] = v
+			}
+			// Alpha starts opaque at the first channel; any later NaN clears it.
+			if c == 0 {
+				px[3] = 255
+			}
+			if !finite32(src[x]) {
+				px[3] = 0
 			}
 		}
 	}
-	return img
 }

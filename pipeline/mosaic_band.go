@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zmosaic/zmosaic/astro/wcs"
 	"github.com/zmosaic/zmosaic/compute"
@@ -52,9 +54,10 @@ type assembler struct {
 	hooks    Hooks
 	wins     []inputWindow // one per slot
 	accs     []*cpu.CoaddBand
-	pix, cov []float32 // the finished band, CHW
+	pix, cov []float32 // the band being finished, CHW: one of bufs
 	alpha    []uint8
-	layers   []layer // mean: one per slot; median/kappa: one per input
+	bufs     [2]bandBuf // finished bands (the second with plan.Overlap): one computed, one at the sink
+	layers   []layer    // mean: one per slot; median/kappa: one per input
 }
 
 // inputWindow holds rows [y0, y1) of one input, every channel, and their feather weights;
@@ -81,8 +84,13 @@ type layer struct {
 func (a *assembler) run(sink MosaicSink) error {
 	p := a.plan
 	n := p.BandRows * a.w
-	a.pix, a.cov = make([]float32, a.nc*n), make([]float32, a.nc*n)
-	a.alpha = make([]uint8, n)
+	nbuf := 1
+	if p.Overlap {
+		nbuf = 2
+	}
+	for i := range nbuf {
+		a.bufs[i] = bandBuf{pix: make([]float32, a.nc*n), cov: make([]float32, a.nc*n), alpha: make([]uint8, n)}
+	}
 	a.wins = make([]inputWindow, p.Slots)
 	layered := a.opt.Combine != CombineMean
 	if layered {
@@ -94,31 +102,75 @@ func (a *assembler) run(sink MosaicSink) error {
 			a.accs[c] = cpu.NewCoaddBand(n)
 		}
 	}
+	// With plan.Overlap the sink takes band k (writing, preview) while band k+1 is computed
+	// into the other buffer; one band at a time goes to the sink, in order. Every return waits
+	// for it, so the sink is never in use when run returns.
+	var pending chan error
+	done := 0
+	wait := func() error {
+		if pending == nil {
+			return nil
+		}
+		err := <-pending
+		pending = nil
+		if err == nil {
+			done++
+			a.hooks.progress("assemble", done, p.Bands)
+		}
+		return err
+	}
+	stop := func(err error) error { // err, and the sink's error if it had one too
+		if serr := wait(); serr != nil {
+			return errors.Join(err, serr)
+		}
+		return err
+	}
 	band := 0
 	for by0 := 0; by0 < a.h; by0 += p.BandRows {
 		if err := a.ctx.Err(); err != nil {
-			return fmt.Errorf("pipeline: mosaic stopped at band %d/%d: %w", band+1, p.Bands, err)
+			return stop(fmt.Errorf("pipeline: mosaic stopped at band %d/%d: %w", band+1, p.Bands, err))
 		}
 		by1 := min(by0+p.BandRows, a.h)
+		b := a.bufs[band%nbuf]
+		a.pix, a.cov, a.alpha = b.pix, b.cov, b.alpha
 		var err error
 		if layered {
-			err = a.layeredBand(by0, by1)
+			if err = a.layeredBand(by0, by1); err == nil {
+				m := (by1 - by0) * a.w
+				err = a.forRows(by1-by0, func(r0, r1 int) error {
+					bandAlpha(a.alpha[:m], a.pix[:a.nc*m], a.nc, r0*a.w, r1*a.w)
+					return nil
+				})
+			}
 		} else {
 			err = a.meanBand(by0, by1)
 		}
 		if err != nil {
-			return fmt.Errorf("pipeline: mosaic band %d/%d: %w", band+1, p.Bands, err)
+			return stop(fmt.Errorf("pipeline: mosaic band %d/%d: %w", band+1, p.Bands, err))
+		}
+		if err := wait(); err != nil {
+			return err
 		}
 		rows := by1 - by0
 		m := rows * a.w
-		bandAlpha(a.alpha[:m], a.pix[:a.nc*m], a.nc)
-		if err := sink.Band(by0, rows, a.pix[:a.nc*m], a.cov[:a.nc*m], a.alpha[:m]); err != nil {
-			return err
-		}
+		pix, cov, alpha := a.pix[:a.nc*m], a.cov[:a.nc*m], a.alpha[:m]
+		ch := make(chan error, 1)
+		go func() { ch <- sink.Band(by0, rows, pix, cov, alpha) }()
+		pending = ch
 		band++
-		a.hooks.progress("assemble", band, p.Bands)
+		if nbuf == 1 {
+			if err := wait(); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return wait()
+}
+
+// bandBuf is one finished band: values and coverage (CHW) and alpha.
+type bandBuf struct {
+	pix, cov []float32
+	alpha    []uint8
 }
 
 // bandInputs are the inputs whose box meets rows [by0, by1), in input order.
@@ -133,29 +185,88 @@ func (a *assembler) bandInputs(by0, by1 int) []*mosaicInput {
 }
 
 // meanBand accumulates the band's inputs in input order, reprojecting up to plan.Slots of them
-// at a time, and finishes the weighted mean into a.pix and a.cov.
+// at a time, and finishes the weighted mean into a.pix, a.cov and a.alpha. Clearing,
+// accumulating and finishing are split by rows across goroutines (forRows): every pixel still
+// adds its inputs in input order, so the bits do not depend on the split.
 func (a *assembler) meanBand(by0, by1 int) error {
-	m := (by1 - by0) * a.w
-	for _, acc := range a.accs {
-		clear(acc.Sum[:m])
-		clear(acc.Weight[:m])
-	}
+	rows := by1 - by0
+	m := rows * a.w
 	ins := a.bandInputs(by0, by1)
 	slots := len(a.layers)
-	for k := 0; k < len(ins); k += slots {
+	for k := 0; k == 0 || k < len(ins); k += slots {
 		batch := ins[k:min(k+slots, len(ins))]
-		if err := a.reprojectAll(batch, a.layers[:len(batch)], by0, by1); err != nil {
-			return err
-		}
-		for i := range batch {
-			if err := a.accumulate(&a.layers[i], by0); err != nil {
+		if len(batch) > 0 {
+			if err := a.reprojectAll(batch, a.layers[:len(batch)], by0, by1); err != nil {
 				return err
 			}
 		}
+		first, last := k == 0, k+slots >= len(ins)
+		err := a.forRows(rows, func(r0, r1 int) error {
+			lo, hi := r0*a.w, r1*a.w
+			if first {
+				for _, acc := range a.accs {
+					clear(acc.Sum[lo:hi])
+					clear(acc.Weight[lo:hi])
+				}
+			}
+			for i := range batch {
+				if err := a.accumulate(&a.layers[i], by0, r0, r1); err != nil {
+					return err
+				}
+			}
+			if !last {
+				return nil
+			}
+			for c := range a.nc {
+				acc := &cpu.CoaddBand{Sum: a.accs[c].Sum[lo:hi], Weight: a.accs[c].Weight[lo:hi]}
+				if err := cpu.Finish(a.pix[c*m+lo:c*m+hi], a.cov[c*m+lo:c*m+hi], nil, acc); err != nil {
+					return err
+				}
+			}
+			bandAlpha(a.alpha[:m], a.pix[:a.nc*m], a.nc, lo, hi)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
-	for c := range a.nc {
-		acc := &cpu.CoaddBand{Sum: a.accs[c].Sum[:m], Weight: a.accs[c].Weight[:m]}
-		if err := cpu.Finish(a.pix[c*m:(c+1)*m], a.cov[c*m:(c+1)*m], nil, acc); err != nil {
+	return nil
+}
+
+// bandRowChunk is how many band rows forRows hands out at once: enough to amortise the
+// hand-out, few enough that uneven layers still spread over the goroutines.
+const bandRowChunk = 16
+
+// forRows calls fn on consecutive ranges [r0, r1) that cover [0, rows), from up to
+// opt.workers() goroutines, and returns the error of the lowest range that failed.
+func (a *assembler) forRows(rows int, fn func(r0, r1 int) error) error {
+	n := (rows + bandRowChunk - 1) / bandRowChunk
+	workers := min(a.opt.workers(), n)
+	if workers <= 1 {
+		return fn(0, rows)
+	}
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				errs[i] = fn(i*bandRowChunk, min((i+1)*bandRowChunk, rows))
+			}
+		})
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+// firstError is the first non-nil error of errs, nil when none.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
@@ -185,15 +296,22 @@ func (a *assembler) reprojectAll(ins []*mosaicInput, layers []layer, by0, by1 in
 	return nil
 }
 
-// accumulate adds a layer to the band accumulators (band starting at output row by0).
-func (a *assembler) accumulate(l *layer, by0 int) error {
+// accumulate adds rows [r0, r1) of the band starting at output row by0 of a layer to the
+// band accumulators (the layer's rows outside them are left to other calls).
+func (a *assembler) accumulate(l *layer, by0, r0, r1 int) error {
 	if !l.ok {
+		return nil
+	}
+	top := l.ry0 - by0 // the layer's first row in the band
+	lo, hi := max(r0, top), min(r1, top+l.rows)
+	if lo >= hi {
 		return nil
 	}
 	corr := l.in.correction()
 	for c := range a.nc {
-		for r := range l.rows {
-			off := (l.ry0-by0+r)*a.w + l.x0
+		for br := lo; br < hi; br++ {
+			r := br - top
+			off := br*a.w + l.x0
 			acc := &cpu.CoaddBand{Sum: a.accs[c].Sum[off : off+l.bw], Weight: a.accs[c].Weight[off : off+l.bw]}
 			v := l.val[(c*l.rows+r)*l.bw : (c*l.rows+r+1)*l.bw]
 			if err := cpu.Accumulate(acc, v, l.wt[r*l.bw:(r+1)*l.bw], l.in.weight, corr); err != nil {
@@ -302,21 +420,33 @@ func windowWeights(win *inputWindow, width, height, nc int, feather float64) err
 	if !all || feather == 0 {
 		return cpu.FeatherWeights(win.weight, win.mask, width, height, feather)
 	}
+	// f(d) = float32(min(1, d/feather)) is non-decreasing in d, so f(min(dx, dy)) =
+	// min(f(dx), f(dy)): one row of f(dx) serves every row, copied as is where f(dy) = 1 (all
+	// but the feather-wide top and bottom strips). Same values as the per-pixel formula.
+	f := func(d int) float32 { return float32(min(1, float64(d)/feather)) }
+	edge := make([]float32, width)
+	for x := range edge {
+		edge[x] = f(min(x+1, width-x))
+	}
 	for y := range height {
-		dy := min(y+1, height-y)
+		fy := f(min(y+1, height-y))
 		row := win.weight[y*width : (y+1)*width]
-		for x := range row {
-			d := min(x+1, width-x, dy)
-			row[x] = float32(min(1, float64(d)/feather))
+		if fy == 1 {
+			copy(row, edge)
+			continue
+		}
+		for x, v := range edge {
+			row[x] = min(v, fy)
 		}
 	}
 	return nil
 }
 
-// bandAlpha sets alpha to 255 where every channel of the CHW band pix has data.
-func bandAlpha(alpha []uint8, pix []float32, nc int) {
+// bandAlpha sets alpha[lo:hi] to 255 where every channel of the CHW band pix (len(alpha)
+// pixels per channel) has data, 0 elsewhere.
+func bandAlpha(alpha []uint8, pix []float32, nc, lo, hi int) {
 	m := len(alpha)
-	for i := range alpha {
+	for i := lo; i < hi; i++ {
 		alpha[i] = 255
 		for c := range nc {
 			if v := pix[c*m+i]; v != v {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/zmosaic/zmosaic/astro/wcs"
 	"github.com/zmosaic/zmosaic/compute"
@@ -41,20 +43,33 @@ func matchInputs(inputs []*mosaicInput, grid *wcs.WCS, w, h int, opt MosaicOptio
 		return skip("a single input")
 	}
 	cw, ch := (w-1)/mosaicMatchStep+1, (h-1)/mosaicMatchStep+1
+	// Inputs, then pairs, are measured in parallel, each on its own and kept by index: the
+	// relations and their order are those of a serial pass.
 	samples := make([]*sampleBox, len(inputs))
-	for i, in := range inputs {
-		s, err := coarseSamples(in, grid, cw, ch, opt)
-		if err != nil {
-			return nil, err
-		}
-		samples[i] = s
+	errs := make([]error, len(inputs))
+	parallelFor(len(inputs), opt.workers(), func(i int) {
+		samples[i], errs[i] = coarseSamples(inputs[i], grid, cw, ch, opt)
+	})
+	if err := firstError(errs); err != nil {
+		return nil, err
 	}
+	type pair struct {
+		o  cpu.Overlap
+		ok bool
+	}
+	pairs := make([]pair, len(inputs)*len(inputs))
+	parallelFor(len(pairs), opt.workers(), func(k int) {
+		if i, j := k/len(inputs), k%len(inputs); i < j {
+			a, b := pairSamples(samples[i], samples[j])
+			pairs[k].o, pairs[k].ok = measurePair(a, b, opt.Match)
+		}
+	})
 	var ov []cpu.Overlap
 	count := make([]int, len(inputs))
 	for i := range inputs {
 		for j := i + 1; j < len(inputs); j++ {
-			a, b := pairSamples(samples[i], samples[j])
-			if o, ok := measurePair(a, b, opt.Match); ok {
+			if p := pairs[i*len(inputs)+j]; p.ok {
+				o := p.o
 				o.I, o.J = i, j
 				ov = append(ov, o)
 				count[i]++
@@ -160,7 +175,7 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 	}
 	val := make([]float32, bw*bh)
 	sum := make([]float64, bw*bh)
-	ro := cpu.ReprojectOptions{Interp: cpu.InterpBilinear, Workers: opt.Workers}
+	ro := cpu.ReprojectOptions{Interp: cpu.InterpBilinear, Workers: 1} // inputs run in parallel
 	for c := range nc {
 		if err := in.r.readRows(c, wy0, wy1, pix); err != nil {
 			return nil, err
@@ -245,4 +260,23 @@ func fluxOf(in *mosaicInput) float64 {
 		return 1
 	}
 	return float64(in.flux)
+}
+
+// parallelFor calls fn(0) … fn(n−1) from up to workers goroutines, each index once.
+func parallelFor(n, workers int, fn func(i int)) {
+	workers = max(1, min(workers, n))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

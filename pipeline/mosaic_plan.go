@@ -12,6 +12,9 @@ type MosaicPlan struct {
 	Bands                   int   // number of row bands
 	Slots                   int   // inputs reprojected at the same time, each with its own window
 	PeakBytes               int64 // estimated pixel buffers at the peak
+	// Overlap: a second finished band is held so that the sink takes one band while the next
+	// is computed (when the budget allows; otherwise the sink and the bands alternate).
+	Overlap bool
 }
 
 // MosaicShape is what PlanMosaic needs to know about a mosaic.
@@ -44,10 +47,12 @@ const mosaicMaxBandRows = 512
 // band of that height reads (all channels, its ALPHA rows when an input has some, its mask,
 // feather weights and distance scratch). Per band row: float64 sum and weight accumulators per
 // channel and the finished band (value and coverage per channel, alpha); for mean, each slot's
-// reprojected values and weights of one row of the widest input box; for median and kappa, the
-// reprojected values and weights of every input that reaches the band (their boxes' widths)
-// and the per-pixel sort scratch. Slots start at Workers and drop to 1 before the band height
-// does; the band height then drops until the band with the most inputs fits.
+// reprojected values and weights of one row of the widest input box; for median and kappa,
+// the reprojected values and weights of every input that reaches the band (their boxes'
+// widths) and the per-pixel sort scratch. Slots start at Workers and drop to 1 before the band
+// height does; the band height then drops until the band with the most inputs fits. Last,
+// Overlap adds a second finished band when it fits, at the cost of at most a quarter of the
+// band height.
 func PlanMosaic(s MosaicShape, budget int64) (MosaicPlan, error) {
 	width, height, channels := s.Width, s.Height, s.Channels
 	p := MosaicPlan{Width: width, Height: height, Channels: channels}
@@ -65,7 +70,10 @@ func PlanMosaic(s MosaicShape, budget int64) (MosaicPlan, error) {
 		}
 		return min(s.WindowPixels(rows), s.MaxInputPixels) * windowPx
 	}
-	band := int64(width) * (nc*16 + nc*8 + 1)
+	// Accumulators (float64 sum and weight per channel) and the finished band (value and
+	// coverage per channel, alpha); with Overlap a second finished band.
+	finished := int64(width) * (nc*8 + 1)
+	band := int64(width)*nc*16 + finished
 	layerPx := (nc + 1) * 4
 	layerWidth := int64(0)
 	for _, r := range s.Boxes {
@@ -120,8 +128,21 @@ func PlanMosaic(s MosaicShape, budget int64) (MosaicPlan, error) {
 		return p, fmt.Errorf("pipeline: mem budget %s is too small for a %d×%d×%d mosaic (one row band needs %s%s)",
 			FormatSize(budget), width, height, channels, FormatSize(max(need(1, 1), s.SinkBytes+s.FinishBytes)), why)
 	}
+	// The second finished band lets the sink take a band while the next one is computed. It
+	// comes last: after the slots (which parallelise the bulk of the work) and at the cost of
+	// at most a quarter of the band height (per-band costs are small at a few hundred rows).
+	overlap := func(rows int) bool { return need(rows, slots)+finished*int64(rows) <= budget }
+	orows := rows
+	for s.ForceRows == 0 && orows > 1 && orows > rows*3/4 && !overlap(orows) {
+		orows = max(1, min(orows-1, orows*7/8))
+	}
+	extra := int64(0)
+	if overlap(orows) && orows*4 >= rows*3 {
+		rows, p.Overlap = orows, true
+		extra = finished * int64(rows)
+	}
 	p.BandRows, p.Slots = rows, slots
 	p.Bands = (height + rows - 1) / rows
-	p.PeakBytes = max(need(rows, slots), s.SinkBytes+s.FinishBytes)
+	p.PeakBytes = max(need(rows, slots)+extra, s.SinkBytes+s.FinishBytes)
 	return p, nil
 }

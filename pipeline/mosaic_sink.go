@@ -19,7 +19,9 @@ type MosaicSink interface {
 	Begin(width, height, channels int, h *fits.Header) error
 	// Band receives rows [y0, y0+rows): pix and coverage are CHW (channel c's rows at
 	// c*rows*width), alpha is rows×width (255 where every channel has data). The slices are
-	// reused for the next band: a sink copies what it keeps.
+	// reused for later bands: a sink copies what it keeps. Calls come one at a time and in
+	// order, but from a goroutine of their own while the next band is computed
+	// (MosaicPlan.Overlap); after an error no other band comes.
 	Band(y0, rows int, pix, coverage []float32, alpha []uint8) error
 }
 
@@ -245,11 +247,15 @@ func (p *PreviewBuilder) AddRows(y0, rows int, pix []float32) error {
 		for c := range p.nc {
 			row := pix[(c*rows+r)*p.w : (c*rows+r+1)*p.w]
 			sum, cnt := p.sum[c*p.pw:(c+1)*p.pw], p.cnt[c*p.pw:(c+1)*p.pw]
-			for x, v := range row {
-				if v-v == 0 { // finite
-					sum[x/p.f] += float64(v)
-					cnt[x/p.f]++
+			for bx := range sum {
+				s, n := sum[bx], cnt[bx]
+				for _, v := range row[bx*p.f : min((bx+1)*p.f, p.w)] {
+					if v-v == 0 { // finite
+						s += float64(v)
+						n++
+					}
 				}
+				sum[bx], cnt[bx] = s, n
 			}
 		}
 		if (y+1)%p.f == 0 || y+1 == p.h {
