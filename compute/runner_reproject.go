@@ -59,11 +59,8 @@ const reprojectCPURows = 128
 // checked as cpu.Reproject checks them) and a cancelled ctx (checked between chunks and every
 // 128 CPU rows; dst is then partly written).
 func (r *Runner) Reproject(ctx context.Context, dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *cpu.CoordGrid, opt cpu.ReprojectOptions) error {
-	if err := opt.Validate(); err != nil {
+	if err := cpu.CheckReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, grid, opt); err != nil {
 		return fmt.Errorf("compute: %w", err)
-	}
-	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, opt.SrcRow0, grid); err != nil {
-		return err
 	}
 	start := time.Now()
 	a := reprojectArgs{dst: dst, outWidth: outWidth, y0: y0, rows: rows, src: src, srcWidth: srcWidth, srcHeight: srcHeight, grid: grid, opt: opt}
@@ -212,29 +209,6 @@ func reprojectWorkers(opt cpu.ReprojectOptions) int {
 		return opt.Workers
 	}
 	return runtime.GOMAXPROCS(0)
-}
-
-// checkReproject mirrors cpu.Reproject's argument checks, so that both backends reject the
-// same calls before any work; src holds rows [row0, row0 + len(src)/srcWidth).
-func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight, row0 int, grid *cpu.CoordGrid) error {
-	switch {
-	case outWidth <= 0 || rows < 0 || y0 < 0:
-		return fmt.Errorf("compute: %w: reproject needs outWidth > 0, rows >= 0, y0 >= 0, got %d, %d, %d", cpu.ErrShape, outWidth, rows, y0)
-	case len(dst) != outWidth*rows:
-		return fmt.Errorf("compute: %w: reproject len(dst)=%d, want outWidth*rows=%d", cpu.ErrShape, len(dst), outWidth*rows)
-	case srcWidth <= 0 || srcHeight <= 0 || len(src) == 0 || len(src)%srcWidth != 0 || row0+len(src)/srcWidth > srcHeight:
-		return fmt.Errorf("compute: %w: reproject len(src)=%d is not rows [%d, …) of %d×%d", cpu.ErrShape, len(src), row0, srcWidth, srcHeight)
-	case grid == nil:
-		return fmt.Errorf("compute: %w: reproject with a nil coordinate grid", cpu.ErrShape)
-	}
-	if err := grid.Validate(); err != nil {
-		return fmt.Errorf("compute: %w", err)
-	}
-	if rows > 0 && ((grid.NX-1)*grid.Step < outWidth-1 || (grid.NY-1)*grid.Step < y0+rows-1) {
-		return fmt.Errorf("compute: %w: grid covers %d×%d output pixels, band needs %d×%d",
-			cpu.ErrShape, (grid.NX-1)*grid.Step+1, (grid.NY-1)*grid.Step+1, outWidth, y0+rows)
-	}
-	return nil
 }
 
 // planReproject cuts the band into chunks of rows whose GPU bytes fit budget and whose

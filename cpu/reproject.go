@@ -124,10 +124,7 @@ func FluxScale(inScale, outScale float64) float64 {
 // out of the row); pixels whose taps all lie inside the image with non-zero
 // weights skip the clamps and per-tap NaN tests (reprojectPixel).
 func Reproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *CoordGrid, opt ReprojectOptions) error {
-	if err := opt.Validate(); err != nil {
-		return err
-	}
-	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, opt.SrcRow0, grid); err != nil {
+	if err := CheckReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, grid, opt); err != nil {
 		return err
 	}
 	if rows == 0 {
@@ -156,6 +153,16 @@ func Reproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, s
 			ErrShape, row, img.r0, img.r1, srcHeight)
 	}
 	return nil
+}
+
+// CheckReproject reports whether Reproject accepts these arguments (options
+// included), with the same error Reproject would return. The GPU device and the
+// Runner call it so that every backend rejects the same calls before any work.
+func CheckReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *CoordGrid, opt ReprojectOptions) error {
+	if err := opt.Validate(); err != nil {
+		return err
+	}
+	return checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, opt.SrcRow0, grid)
 }
 
 // checkReproject reports whether Reproject's buffers and grid agree; src

@@ -65,11 +65,8 @@ var reprojectInterp = map[cpu.Interp]uint32{cpu.InterpBilinear: 0, cpu.InterpBic
 // CoordTolerance of an integer or of the footprint edge, where the tap set
 // changes; an Inf grid sample or a sample beyond ±2^24 px gives NaN.
 func (d *Device) Reproject(ctx context.Context, dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight int, grid *cpu.CoordGrid, opt cpu.ReprojectOptions) error {
-	if err := opt.Validate(); err != nil {
+	if err := cpu.CheckReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, grid, opt); err != nil {
 		return fmt.Errorf("gpu: %w", err)
-	}
-	if err := checkReproject(dst, outWidth, y0, rows, src, srcWidth, srcHeight, opt.SrcRow0, grid); err != nil {
-		return err
 	}
 	if rows == 0 {
 		return nil
@@ -112,29 +109,6 @@ func uploadRetry(run func(r0, r1 int) (int, error), r0, r1, w0, w1, srcHeight in
 // CoordTolerance is the coordinate error, in input pixels, that the tests
 // allow between Device.Reproject's float32 At and the CPU's float64 At.
 const CoordTolerance = 1e-4
-
-// checkReproject mirrors cpu.Reproject's argument checks; src holds rows
-// [row0, row0 + len(src)/srcWidth).
-func checkReproject(dst []float32, outWidth, y0, rows int, src []float32, srcWidth, srcHeight, row0 int, grid *cpu.CoordGrid) error {
-	switch {
-	case outWidth <= 0 || rows < 0 || y0 < 0:
-		return fmt.Errorf("gpu: %w: need outWidth > 0, rows >= 0, y0 >= 0, got %d, %d, %d", cpu.ErrShape, outWidth, rows, y0)
-	case len(dst) != outWidth*rows:
-		return fmt.Errorf("gpu: %w: len(dst)=%d, want outWidth*rows=%d", cpu.ErrShape, len(dst), outWidth*rows)
-	case srcWidth <= 0 || srcHeight <= 0 || len(src) == 0 || len(src)%srcWidth != 0 || row0+len(src)/srcWidth > srcHeight:
-		return fmt.Errorf("gpu: %w: len(src)=%d is not rows [%d, …) of %d×%d", cpu.ErrShape, len(src), row0, srcWidth, srcHeight)
-	case grid == nil:
-		return fmt.Errorf("gpu: %w: nil coordinate grid", cpu.ErrShape)
-	}
-	if err := grid.Validate(); err != nil {
-		return fmt.Errorf("gpu: %w", err)
-	}
-	if rows > 0 && ((grid.NX-1)*grid.Step < outWidth-1 || (grid.NY-1)*grid.Step < y0+rows-1) {
-		return fmt.Errorf("gpu: %w: grid covers %d×%d output pixels, band needs %d×%d",
-			cpu.ErrShape, (grid.NX-1)*grid.Step+1, (grid.NY-1)*grid.Step+1, outWidth, y0+rows)
-	}
-	return nil
-}
 
 // extGrid is a CoordGrid with its ghost samples: (NX+2)·(NY+2) samples,
 // sample (i, j), i ∈ [−1, NX], at index (j+1)·(NX+2) + i+1.
