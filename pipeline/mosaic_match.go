@@ -161,9 +161,6 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 	wy0 := int(max(math.Floor(lo)-2, 0))
 	wy1 := int(min(math.Ceil(hi)+3, float64(ih)))
 	wh := wy1 - wy0
-	for i := range cg.Y {
-		cg.Y[i] -= float64(wy0)
-	}
 	nc := in.r.meta.Channels
 	pix := make([]float32, iw*wh)
 	var alpha []float32
@@ -175,7 +172,9 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 	}
 	val := make([]float32, bw*bh)
 	sum := make([]float64, bw*bh)
-	ro := cpu.ReprojectOptions{Interp: cpu.InterpBilinear, Workers: 1} // inputs run in parallel
+	// Inputs run in parallel; the window is passed as SrcRow0 (coordinates stay in whole-image
+	// units, as in the main pass).
+	ro := cpu.ReprojectOptions{Interp: cpu.InterpBilinear, Workers: 1, SrcRow0: wy0}
 	for c := range nc {
 		if err := in.r.readRows(c, wy0, wy1, pix); err != nil {
 			return nil, err
@@ -183,7 +182,7 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 		if alpha != nil {
 			noDataWhereAlphaZero(pix, alpha) // no sky sample there
 		}
-		if err := cpu.Reproject(val, bw, 0, bh, pix, iw, wh, cg, ro); err != nil {
+		if err := cpu.Reproject(val, bw, 0, bh, pix, iw, ih, cg, ro); err != nil {
 			return nil, fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
 		}
 		for k, v := range val {
