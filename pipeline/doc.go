@@ -1,12 +1,18 @@
 // Package pipeline runs zmosaic's jobs end to end on top of astro/fits, astro/wcs and the
-// kernels: today the streaming stack (Stack) with its outputs and run report; later the phases
-// of a hierarchical run (scan → preprocess → cluster → master tiles → grid → photometry → assembly).
+// kernels (through a compute.Runner, GPU or CPU): the streaming stack (Stack, with WCS
+// alignment onto a reference frame: align.go), the streaming mosaic (Mosaic, MosaicTo: optimal
+// grid, photometric matching, feathered or median/kappa coadd) and the hierarchical run (Run:
+// scan → preprocess into a verified cache → cluster → master tiles → mosaic, resumable), with
+// their outputs and run reports.
 //
 // # Memory
 //
 // Nothing holds all frames. A stack reads one frame at a time to measure it (weights and
 // normalisation), then row bands of every frame, with the band height planned from the memory
-// budget (PlanStack). The output image and its kept-count map are the only whole-image buffers.
+// budget (PlanStack); the output image and its kept-count map are its only whole-image
+// buffers. A mosaic is produced and written band by band (PlanMosaic): per band only the
+// inputs that reach it are read, and only the rows it needs. A run preprocesses one frame per
+// worker and streams every master tile from the cache.
 //
 // # Events and progress
 //
