@@ -12,6 +12,7 @@ import (
 
 	"github.com/zmosaic/zmosaic/astro/fits"
 	"github.com/zmosaic/zmosaic/astro/wcs"
+	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/synth"
 )
 
@@ -192,9 +193,19 @@ func centroidStats(stars []starMeasure) (maxOff, rms float64) {
 
 // mosaicAndTruth runs the default mosaic over srcs and renders the truth on its grid.
 func mosaicAndTruth(t *testing.T, o synth.Options, srcs []FrameSource) (*MosaicResult, []float32) {
+	return mosaicAndTruthOn(t, o, srcs, compute.BackendAuto)
+}
+
+// mosaicAndTruthOn is mosaicAndTruth with the reprojection on backend.
+func mosaicAndTruthOn(t *testing.T, o synth.Options, srcs []FrameSource, backend compute.Backend) (*MosaicResult, []float32) {
 	t.Helper()
-	res, err := Mosaic(t.Context(), srcs, DefaultMosaicOptions(), Hooks{})
+	opt := DefaultMosaicOptions()
+	opt.Compute.Backend = backend
+	res, err := Mosaic(t.Context(), srcs, opt, Hooks{})
 	require.NoError(t, err)
+	if backend != compute.BackendAuto {
+		requireReprojectedOn(t, res, backend)
+	}
 	require.Equal(t, len(srcs), res.Used)
 	truth, err := synth.TruthOn(o, res.WCS, res.Image.Width, res.Image.Height)
 	require.NoError(t, err)
@@ -263,95 +274,110 @@ func TestMosaicAccuracyOnASyntheticRotatedDitheredMosaic(t *testing.T) {
 	// Per-pixel noise of one frame; two frames per panel average it down by about √2.
 	frameSigma := math.Sqrt(o.Sky*o.Gain+o.ReadNoise*o.ReadNoise) / o.Gain
 
-	t.Run("noise-free frames keep star positions and fluxes", func(t *testing.T) {
-		res, truth := mosaicAndTruth(t, o, writeAccuracyFrames(t, o, t.TempDir(), true))
-		w, h := res.Image.Width, res.Image.Height
-		stars := measureStars(truth, res.Image.Pix, w, h, frameSigma/math.Sqrt2, 20*frameSigma)
-		require.GreaterOrEqual(t, len(stars), 10, "enough isolated bright stars to measure")
-		maxOff, rms := centroidStats(stars)
-		var maxFlux float64
-		bright := 0
-		for _, s := range stars {
-			if s.snr > 100 {
-				bright++
-				maxFlux = max(maxFlux, math.Abs(s.dflux))
+	for _, backend := range []compute.Backend{compute.BackendCPU, compute.BackendGPU} {
+		t.Run("noise-free frames keep star positions and fluxes on "+string(backend), func(t *testing.T) {
+			if backend == compute.BackendGPU {
+				requireGPU(t)
 			}
-		}
-		t.Logf("grid %dx%d, %d isolated stars: centroid offset max %.4f px, RMS %.4f px", w, h, len(stars), maxOff, rms)
-		t.Logf("%d stars with SNR > 100: max |Δflux| %.3f %%", bright, 100*maxFlux)
-		// Lanczos-3 has a first-moment bias of about 0.018 px at a sub-pixel phase of 0.3: the
-		// RMS over random phases stays below 0.02 px, single stars may reach twice that.
-		assert.LessOrEqual(t, maxOff, 0.05)
-		assert.LessOrEqual(t, rms, 0.02)
-		require.GreaterOrEqual(t, bright, 5)
-		assert.LessOrEqual(t, maxFlux, 0.005)
-	})
-
+			noiseFreeAccuracy(t, o, frameSigma, backend)
+		})
+	}
 	t.Run("noisy frames show no seams and keep stars within the noise", func(t *testing.T) {
-		res, truth := mosaicAndTruth(t, o, writeAccuracyFrames(t, o, t.TempDir(), false))
-		w, h := res.Image.Width, res.Image.Height
-		diff := make([]float64, 0, w*h)
-		for i, v := range res.Image.Pix {
-			if !math.IsNaN(float64(v)) {
-				diff = append(diff, float64(v)-float64(truth[i]))
-			}
-		}
-		sigma := robustSigma(diff)
-		t.Logf("grid %dx%d: mosaic noise σ %.3f ADU (one frame %.3f)", w, h, sigma, frameSigma)
-
-		// Seams: per panel, the median of mosaic − truth where only that panel covers the sky
-		// against where it overlaps another panel. Offset matching and feathering must leave
-		// no step between them.
-		cov := panelCoverage(t, o, res.WCS, w, h)
-		nx, ny := o.Panels()
-		only := make([][]float64, nx*ny)
-		shared := make([][]float64, nx*ny)
-		for i, ps := range cov {
-			v := float64(res.Image.Pix[i])
-			if math.IsNaN(v) || len(ps) == 0 || slices.Contains(ps, -1) {
-				continue
-			}
-			d := v - float64(truth[i])
-			if len(ps) == 1 {
-				only[ps[0]] = append(only[ps[0]], d)
-				continue
-			}
-			for _, p := range ps {
-				shared[p] = append(shared[p], d)
-			}
-		}
-		var worst float64
-		for p := range only {
-			require.Greater(t, len(only[p]), 1000, "panel %d has sky of its own", p)
-			require.Greater(t, len(shared[p]), 1000, "panel %d overlaps a neighbour", p)
-			slices.Sort(only[p])
-			slices.Sort(shared[p])
-			step := sortedQuantile(shared[p], 0.5) - sortedQuantile(only[p], 0.5)
-			t.Logf("panel %d: median(mosaic − truth) own %.3f, overlap %.3f, step %.3f ADU = %.3f σ",
-				p, sortedQuantile(only[p], 0.5), sortedQuantile(shared[p], 0.5), step, step/sigma)
-			worst = max(worst, math.Abs(step))
-		}
-		t.Logf("worst seam step %.3f ADU = %.3f σ", worst, worst/sigma)
-		// The issue asks for < 0.5 σ. Overlap pixels average a panel's level with its
-		// neighbours', so the metric sees about half of a panel's offset: an unmatched +4 ADU
-		// panel (0.5 σ) read as 0.33 σ here. 0.25 σ catches that; matched runs measure 0.11 σ.
-		assert.Less(t, worst, 0.25*sigma, "no seam: overlap level within 0.25 σ of the panel's own level")
-
-		// Stars on the noisy mosaic: offsets and flux errors must stay within what the noise
-		// allows (centroid error of a bright star ~ FWHM/SNR; flux error ~ 1/SNR).
-		stars := measureStars(truth, res.Image.Pix, w, h, sigma, 20*frameSigma)
-		require.GreaterOrEqual(t, len(stars), 10)
-		maxOff, rms := centroidStats(stars)
-		var worstFlux, worstPos float64
-		for _, s := range stars {
-			worstPos = max(worstPos, (math.Hypot(s.dx, s.dy)-0.02)*s.snr/o.FWHM)
-			if s.snr > 100 {
-				worstFlux = max(worstFlux, math.Abs(s.dflux)*s.snr)
-			}
-		}
-		t.Logf("%d stars: centroid offset max %.4f px, RMS %.4f px; worst (|Δpos| − 0.02 px)·SNR/FWHM %.2f; worst |Δflux|·SNR %.2f",
-			len(stars), maxOff, rms, worstPos, worstFlux)
-		assert.LessOrEqual(t, worstPos, 5.0, "centroid errors within 0.02 px + 5·FWHM/SNR")
-		assert.LessOrEqual(t, worstFlux, 5.0, "flux errors of SNR > 100 stars within 5/SNR")
+		noisyAccuracy(t, o, frameSigma)
 	})
+}
+
+// noiseFreeAccuracy: star centroids and aperture fluxes of the noise-free mosaic on backend
+// against the catalogue-rendered truth.
+func noiseFreeAccuracy(t *testing.T, o synth.Options, frameSigma float64, backend compute.Backend) {
+	res, truth := mosaicAndTruthOn(t, o, writeAccuracyFrames(t, o, t.TempDir(), true), backend)
+	w, h := res.Image.Width, res.Image.Height
+	stars := measureStars(truth, res.Image.Pix, w, h, frameSigma/math.Sqrt2, 20*frameSigma)
+	require.GreaterOrEqual(t, len(stars), 10, "enough isolated bright stars to measure")
+	maxOff, rms := centroidStats(stars)
+	var maxFlux float64
+	bright := 0
+	for _, s := range stars {
+		if s.snr > 100 {
+			bright++
+			maxFlux = max(maxFlux, math.Abs(s.dflux))
+		}
+	}
+	t.Logf("grid %dx%d, %d isolated stars: centroid offset max %.4f px, RMS %.4f px", w, h, len(stars), maxOff, rms)
+	t.Logf("%d stars with SNR > 100: max |Δflux| %.3f %%", bright, 100*maxFlux)
+	// Lanczos-3 has a first-moment bias of about 0.018 px at a sub-pixel phase of 0.3: the
+	// RMS over random phases stays below 0.02 px, single stars may reach twice that.
+	assert.LessOrEqual(t, maxOff, 0.05)
+	assert.LessOrEqual(t, rms, 0.02)
+	require.GreaterOrEqual(t, bright, 5)
+	assert.LessOrEqual(t, maxFlux, 0.005)
+}
+
+// noisyAccuracy: seams and star errors of the noisy mosaic against the truth.
+func noisyAccuracy(t *testing.T, o synth.Options, frameSigma float64) {
+	res, truth := mosaicAndTruth(t, o, writeAccuracyFrames(t, o, t.TempDir(), false))
+	w, h := res.Image.Width, res.Image.Height
+	diff := make([]float64, 0, w*h)
+	for i, v := range res.Image.Pix {
+		if !math.IsNaN(float64(v)) {
+			diff = append(diff, float64(v)-float64(truth[i]))
+		}
+	}
+	sigma := robustSigma(diff)
+	t.Logf("grid %dx%d: mosaic noise σ %.3f ADU (one frame %.3f)", w, h, sigma, frameSigma)
+
+	// Seams: per panel, the median of mosaic − truth where only that panel covers the sky
+	// against where it overlaps another panel. Offset matching and feathering must leave
+	// no step between them.
+	cov := panelCoverage(t, o, res.WCS, w, h)
+	nx, ny := o.Panels()
+	only := make([][]float64, nx*ny)
+	shared := make([][]float64, nx*ny)
+	for i, ps := range cov {
+		v := float64(res.Image.Pix[i])
+		if math.IsNaN(v) || len(ps) == 0 || slices.Contains(ps, -1) {
+			continue
+		}
+		d := v - float64(truth[i])
+		if len(ps) == 1 {
+			only[ps[0]] = append(only[ps[0]], d)
+			continue
+		}
+		for _, p := range ps {
+			shared[p] = append(shared[p], d)
+		}
+	}
+	var worst float64
+	for p := range only {
+		require.Greater(t, len(only[p]), 1000, "panel %d has sky of its own", p)
+		require.Greater(t, len(shared[p]), 1000, "panel %d overlaps a neighbour", p)
+		slices.Sort(only[p])
+		slices.Sort(shared[p])
+		step := sortedQuantile(shared[p], 0.5) - sortedQuantile(only[p], 0.5)
+		t.Logf("panel %d: median(mosaic − truth) own %.3f, overlap %.3f, step %.3f ADU = %.3f σ",
+			p, sortedQuantile(only[p], 0.5), sortedQuantile(shared[p], 0.5), step, step/sigma)
+		worst = max(worst, math.Abs(step))
+	}
+	t.Logf("worst seam step %.3f ADU = %.3f σ", worst, worst/sigma)
+	// The issue asks for < 0.5 σ. Overlap pixels average a panel's level with its
+	// neighbours', so the metric sees about half of a panel's offset: an unmatched +4 ADU
+	// panel (0.5 σ) read as 0.33 σ here. 0.25 σ catches that; matched runs measure 0.11 σ.
+	assert.Less(t, worst, 0.25*sigma, "no seam: overlap level within 0.25 σ of the panel's own level")
+
+	// Stars on the noisy mosaic: offsets and flux errors must stay within what the noise
+	// allows (centroid error of a bright star ~ FWHM/SNR; flux error ~ 1/SNR).
+	stars := measureStars(truth, res.Image.Pix, w, h, sigma, 20*frameSigma)
+	require.GreaterOrEqual(t, len(stars), 10)
+	maxOff, rms := centroidStats(stars)
+	var worstFlux, worstPos float64
+	for _, s := range stars {
+		worstPos = max(worstPos, (math.Hypot(s.dx, s.dy)-0.02)*s.snr/o.FWHM)
+		if s.snr > 100 {
+			worstFlux = max(worstFlux, math.Abs(s.dflux)*s.snr)
+		}
+	}
+	t.Logf("%d stars: centroid offset max %.4f px, RMS %.4f px; worst (|Δpos| − 0.02 px)·SNR/FWHM %.2f; worst |Δflux|·SNR %.2f",
+		len(stars), maxOff, rms, worstPos, worstFlux)
+	assert.LessOrEqual(t, worstPos, 5.0, "centroid errors within 0.02 px + 5·FWHM/SNR")
+	assert.LessOrEqual(t, worstFlux, 5.0, "flux errors of SNR > 100 stars within 5/SNR")
 }
