@@ -463,7 +463,7 @@ func TestReprojectReasonsRenderInFrench(t *testing.T) {
 			}
 			msg := fr.Event("reproject_using_cpu", why.into(map[string]any{"workers": 2}))
 			t.Log(msg)
-			assert.True(t, strings.HasPrefix(msg, "reprojection sur le CPU (threads : 2) : "), msg)
+			assert.True(t, strings.HasPrefix(msg, "reprojection sur le CPU (threads par appel : 2) : "), msg)
 			assert.NotContains(t, msg, "{")
 			assert.NotContains(t, msg, "needs")
 			assert.NotEqual(t, en.T(why.key, p), fr.T(why.key, p))
