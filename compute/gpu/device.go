@@ -109,10 +109,13 @@ func (d *Device) own(opened chan<- error) {
 	for {
 		select {
 		case r := <-d.reqs:
-			r.res <- e.run(r.ctx, r.fn)
+			err := e.run(r.ctx, r.fn)
+			// Mark the device lost before the caller gets the error: a caller that sees
+			// ErrDeviceLost must also see Lost() (and fail fast on its next request).
 			if e.lost {
 				d.lost.Store(true)
 			}
+			r.res <- err
 		case <-d.quit:
 			return
 		}
