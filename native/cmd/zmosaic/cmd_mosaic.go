@@ -65,21 +65,11 @@ func mosaicCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 				return exitFailure
 			}
 		}
-		if err := opt.Validate(); err != nil {
-			a.errorf("usage_error", map[string]any{"command": "mosaic", "error": err.Error()})
+		if !a.validOptions("mosaic", opt.Validate, stretch.Validate) {
 			return exitUsage
 		}
-		if err := stretch.Validate(); err != nil {
-			a.errorf("usage_error", map[string]any{"command": "mosaic", "error": err.Error()})
-			return exitUsage
-		}
-		files, err := expandInputs(args, *out, pipeline.PreviewPath(*out), pipeline.CoveragePath(*out))
-		if err != nil {
-			a.errorf("input_error", map[string]any{"error": err.Error()})
-			return exitFailure
-		}
-		if len(files) == 0 {
-			a.errorf("no_inputs", map[string]any{"args": fmt.Sprint(args)})
+		files, ok := a.inputFiles(args, *out, pipeline.PreviewPath(*out), pipeline.CoveragePath(*out))
+		if !ok {
 			return exitFailure
 		}
 		if *cpuProfile != "" {

@@ -55,21 +55,11 @@ func stackCommand(a *app, fs *pflag.FlagSet) func([]string) int {
 			return exitUsage
 		}
 		opt.Compute = c
-		if err := opt.Validate(); err != nil {
-			a.errorf("usage_error", map[string]any{"command": "stack", "error": err.Error()})
+		if !a.validOptions("stack", opt.Validate, stretch.Validate) {
 			return exitUsage
 		}
-		if err := stretch.Validate(); err != nil {
-			a.errorf("usage_error", map[string]any{"command": "stack", "error": err.Error()})
-			return exitUsage
-		}
-		files, err := expandInputs(args, *out, pipeline.PreviewPath(*out), pipeline.CountPath(*out))
-		if err != nil {
-			a.errorf("input_error", map[string]any{"error": err.Error()})
-			return exitFailure
-		}
-		if len(files) == 0 {
-			a.errorf("no_inputs", map[string]any{"args": fmt.Sprint(args)})
+		files, ok := a.inputFiles(args, *out, pipeline.PreviewPath(*out), pipeline.CountPath(*out))
+		if !ok {
 			return exitFailure
 		}
 		return a.stack(files, *out, opt, *stretch, *report, !*noPreview, *saveCount)

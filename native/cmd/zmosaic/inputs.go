@@ -67,3 +67,29 @@ func expandInputs(args []string, exclude ...string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// inputFiles is expandInputs for a command: on an error or an empty list it says why and
+// returns false.
+func (a *app) inputFiles(args []string, exclude ...string) ([]string, bool) {
+	files, err := expandInputs(args, exclude...)
+	if err != nil {
+		a.errorf("input_error", map[string]any{"error": err.Error()})
+		return nil, false
+	}
+	if len(files) == 0 {
+		a.errorf("no_inputs", map[string]any{"args": fmt.Sprint(args)})
+		return nil, false
+	}
+	return files, true
+}
+
+// validOptions reports the first failing check of a command's options as a usage error.
+func (a *app) validOptions(command string, checks ...func() error) bool {
+	for _, check := range checks {
+		if err := check(); err != nil {
+			a.errorf("usage_error", map[string]any{"command": command, "error": err.Error()})
+			return false
+		}
+	}
+	return true
+}
