@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
 	"github.com/zmosaic/zmosaic/pipeline"
 )
@@ -71,10 +70,7 @@ func ParseMosaicOptions(m map[string]any) (pipeline.MosaicOptions, cpu.StretchOp
 			}
 			opt.Projection = strings.ToUpper(strings.TrimSpace(s))
 		case "feather":
-			err = setFloat(v, func(f float64) { opt.Feather = int(f) })
-			if err == nil && !isIntegral(v) {
-				err = fmt.Errorf("want a whole number, got %v", v)
-			}
+			err = setWhole(v, func(n int) { opt.Feather = n })
 		case "pixel_scale":
 			err = setFloat(v, func(f float64) { opt.PixelScaleArcsec = f })
 		case "north_up":
@@ -83,18 +79,11 @@ func ParseMosaicOptions(m map[string]any) (pipeline.MosaicOptions, cpu.StretchOp
 				err = fmt.Errorf("want true or false, got %v", v)
 			}
 			opt.NorthUp = b
-		case "backend":
-			err = setString(v, func(s string) { opt.Compute.Backend = compute.Backend(s) })
-		case "gpu_budget":
-			opt.Compute.GPUBudget, err = parseBudget(v)
-		case "p_low":
-			err = setFloat(v, func(f float64) { st.PLow = f })
-		case "p_high":
-			err = setFloat(v, func(f float64) { st.PHigh = f })
-		case "asinh":
-			err = setFloat(v, func(f float64) { st.Asinh = f })
 		default:
-			err = fmt.Errorf("unknown option (known: %s)", strings.Join(slices.Sorted(maps.Keys(MosaicDefaults())), ", "))
+			var known bool
+			if known, err = setShared(k, v, &opt.Compute, &st); !known {
+				err = fmt.Errorf("unknown option (known: %s)", strings.Join(slices.Sorted(maps.Keys(MosaicDefaults())), ", "))
+			}
 		}
 		if err != nil {
 			return opt, st, &OptionError{Key: k, Err: err}

@@ -79,27 +79,17 @@ func ParseOptions(m map[string]any) (pipeline.StackOptions, cpu.StretchOptions, 
 			err = setString(v, func(s string) { opt.Weight = cpu.Weight(s) })
 		case "norm":
 			err = setString(v, func(s string) { opt.Norm = cpu.Norm(s) })
-		case "backend":
-			err = setString(v, func(s string) { opt.Compute.Backend = compute.Backend(s) })
 		case "kappa_low":
 			err = setFloat(v, func(f float64) { opt.KappaLow = float32(f) })
 		case "kappa_high":
 			err = setFloat(v, func(f float64) { opt.KappaHigh = float32(f) })
 		case "iterations":
-			err = setFloat(v, func(f float64) { opt.Iterations = int(f) })
-			if err == nil && !isIntegral(v) {
-				err = fmt.Errorf("want a whole number, got %v", v)
-			}
-		case "p_low":
-			err = setFloat(v, func(f float64) { st.PLow = f })
-		case "p_high":
-			err = setFloat(v, func(f float64) { st.PHigh = f })
-		case "asinh":
-			err = setFloat(v, func(f float64) { st.Asinh = f })
-		case "gpu_budget":
-			opt.Compute.GPUBudget, err = parseBudget(v)
+			err = setWhole(v, func(n int) { opt.Iterations = n })
 		default:
-			err = fmt.Errorf("unknown option (known: %s)", strings.Join(slices.Sorted(maps.Keys(Defaults())), ", "))
+			var known bool
+			if known, err = setShared(k, v, &opt.Compute, &st); !known {
+				err = fmt.Errorf("unknown option (known: %s)", strings.Join(slices.Sorted(maps.Keys(Defaults())), ", "))
+			}
 		}
 		if err != nil {
 			return opt, st, &OptionError{Key: k, Err: err}
@@ -112,6 +102,35 @@ func ParseOptions(m map[string]any) (pipeline.StackOptions, cpu.StretchOptions, 
 		return opt, st, err
 	}
 	return opt, st, nil
+}
+
+// setShared sets the options every operation of the page takes (backend, GPU budget,
+// stretch); known is false for another key.
+func setShared(k string, v any, c *compute.Options, st *cpu.StretchOptions) (known bool, err error) {
+	switch k {
+	case "backend":
+		err = setString(v, func(s string) { c.Backend = compute.Backend(s) })
+	case "gpu_budget":
+		c.GPUBudget, err = parseBudget(v)
+	case "p_low":
+		err = setFloat(v, func(f float64) { st.PLow = f })
+	case "p_high":
+		err = setFloat(v, func(f float64) { st.PHigh = f })
+	case "asinh":
+		err = setFloat(v, func(f float64) { st.Asinh = f })
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// setWhole sets a whole number given as a JSON number.
+func setWhole(v any, set func(int)) error {
+	err := setFloat(v, func(f float64) { set(int(f)) })
+	if err == nil && !isIntegral(v) {
+		err = fmt.Errorf("want a whole number, got %v", v)
+	}
+	return err
 }
 
 func setString(v any, set func(string)) error {
