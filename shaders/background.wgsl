@@ -38,14 +38,7 @@ struct Params {
 
 const COEFFS: u32 = 5u; // index of the first coefficient in aux
 
-fn finite(b: u32) -> bool {
-    return (b & 0x7f800000u) != 0x7f800000u;
-}
-
-// opaque returns x unchanged through an integer OR with 0 (aux[0] is 1.0, read from storage).
-fn opaque(x: f32) -> f32 {
-    return bitcast<f32>(bitcast<u32>(x) | (bitcast<u32>(aux[0]) ^ 0x3f800000u));
-}
+// @include aux_bits
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

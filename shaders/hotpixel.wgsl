@@ -39,15 +39,7 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 @group(0) @binding(3) var<storage, read> aux: array<f32>;       // [0] = 1.0, [n] = float32(1/n)
 
-fn finite(b: u32) -> bool {
-    return (b & 0x7f800000u) != 0x7f800000u;
-}
-
-// opaque returns x unchanged through an integer OR with 0 that the compiler
-// cannot see (aux[0] is 1.0, read from storage).
-fn opaque(x: f32) -> f32 {
-    return bitcast<f32>(bitcast<u32>(x) | (bitcast<u32>(aux[0]) ^ 0x3f800000u));
-}
+// @include aux_bits
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
