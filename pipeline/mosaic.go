@@ -46,7 +46,7 @@ type mosaicInput struct {
 	y0, y1 int          // output rows [y0, y1)
 	corr   cpu.Affine   // photometric correction (Gain 0 until set: see correction)
 	weight float32      // per-input weight (MosaicOptions.InputWeights)
-	flux   float32      // flux scale to the output grid's pixel area (mosaic_flux.go); 0 or 1 = none
+	flux   float32      // flux scale to the output grid's pixel area (mosaic_flux.go); 1 = none
 	rows   *rowProfile  // input rows per lattice row of the box (window); nil for an empty box
 	// hasAlpha: the file has an ALPHA extension (fits.File.Images[alphaIdx]), read with the
 	// same windows as the pixels and used as a per-pixel weight (applyAlpha).
@@ -57,7 +57,7 @@ type mosaicInput struct {
 // correction is what in's raw values are mapped by before blending: its flux scale (1 when
 // none) composed with its photometric correction (Identity when none was solved).
 func (in *mosaicInput) correction() cpu.Affine {
-	if in.flux == 0 || in.flux == 1 {
+	if in.flux == 1 {
 		if in.corr == (cpu.Affine{}) {
 			return cpu.Identity
 		}
@@ -226,7 +226,7 @@ func scanMosaicInputs(srcs []FrameSource, opt MosaicOptions, hooks Hooks, res *M
 	for i, src := range srcs {
 		info := FrameInfo{File: src.Name()}
 		r := &frameReader{src: src, sel: opt.HDU, info: i}
-		in := &mosaicInput{r: r}
+		in := &mosaicInput{r: r, flux: 1}
 		err := r.open()
 		if err == nil {
 			hd := r.hdu

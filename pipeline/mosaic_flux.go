@@ -21,7 +21,6 @@ import (
 // grid's pixel area where that centre lands, and records it in res.Frames when it is not 1.
 func setFluxScales(inputs []*mosaicInput, grid *wcs.WCS, res *MosaicResult) {
 	for _, in := range inputs {
-		in.flux = 1
 		fs := inputFluxScale(in, grid)
 		if math.IsNaN(fs) || math.Abs(fs-1) <= alignScaleTolerance {
 			continue

@@ -48,8 +48,8 @@ func mosaicHeader(inputs []*mosaicInput, grid *wcs.WCS, opt MosaicOptions, match
 			line += fmt.Sprintf(" gain=%.6g offset=%.6g", c.Gain, c.Offset)
 		}
 		line += fmt.Sprintf(" weight=%.4g", in.weight)
-		if f := fluxOf(in); f != 1 {
-			line += fmt.Sprintf(" flux_scale=%.6g", f)
+		if in.flux != 1 {
+			line += fmt.Sprintf(" flux_scale=%.6g", in.flux)
 		}
 		h.Add("HISTORY", nil, line)
 	}

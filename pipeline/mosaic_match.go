@@ -194,7 +194,7 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 		for x := range bw {
 			// Samples are flux-scaled (mosaic_flux.go): the solved corrections apply to
 			// flux·x, and correction() composes the two.
-			if v := sum[y*bw+x] / float64(nc) * fluxOf(in); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if v := sum[y*bw+x] / float64(nc) * float64(in.flux); !math.IsNaN(v) && !math.IsInf(v, 0) {
 				out.v[y*bw+x] = float32(v)
 			}
 		}
@@ -251,14 +251,6 @@ func quantile(s []float64, q float64) float64 {
 		return s[len(s)-1]
 	}
 	return s[i] + (p-float64(i))*(s[i+1]-s[i])
-}
-
-// fluxOf is in's flux scale, 1 when none was set.
-func fluxOf(in *mosaicInput) float64 {
-	if in.flux == 0 {
-		return 1
-	}
-	return float64(in.flux)
 }
 
 // parallelFor calls fn(0) … fn(n−1) from up to workers goroutines, each index once.
