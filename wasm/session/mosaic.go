@@ -105,19 +105,7 @@ func (s *Session) Mosaic(ctx context.Context, options map[string]any, hooks Hook
 // behind (the browser reports them only as events) is redone on the CPU. It returns the
 // result and the summary keys that say where it ran: backend, backend_reason, adapter, limits.
 func (s *Session) runMosaic(ctx context.Context, loc *locales.Localizer, srcs []pipeline.FrameSource, opt pipeline.MosaicOptions, hooks Hooks) (*pipeline.MosaicResult, map[string]any, error) {
-	var adapter map[string]any
-	if opt.Compute.Backend != compute.BackendCPU {
-		adapter = s.probeAdapter(ctx)
-	}
-	rec := &recorder{loc: loc, hook: hooks.Event, adapter: adapterName(adapter)}
-	open := s.env.Open
-	if open == nil {
-		open = compute.OpenGPU
-	}
-	if s.env.GPUErrors != nil {
-		s.env.GPUErrors() // stale errors of an earlier device say nothing about this run
-	}
-	runner := compute.NewRunnerWith(ctx, opt.Compute, rec.emit, open)
+	runner, rec, adapter := s.openRunner(ctx, loc, hooks, opt.Compute)
 	defer runner.Close()
 	res, err := pipeline.MosaicWith(ctx, runner, srcs, opt, pipeline.Hooks{Events: rec.emit, Progress: hooks.Progress})
 	if err != nil {
@@ -129,7 +117,7 @@ func (s *Session) runMosaic(ctx context.Context, loc *locales.Localizer, srcs []
 			Params: map[string]any{"error": strings.TrimSpace(gerrs[0])}, Time: time.Now()})
 		cpuOpt := opt
 		cpuOpt.Compute.Backend = compute.BackendCPU
-		cpuRunner := compute.NewRunnerWith(ctx, cpuOpt.Compute, nil, open)
+		cpuRunner := compute.NewRunnerWith(ctx, cpuOpt.Compute, nil, nil) // the CPU opens no device
 		defer cpuRunner.Close()
 		if res, err = pipeline.MosaicWith(ctx, cpuRunner, srcs, cpuOpt, pipeline.Hooks{Progress: hooks.Progress}); err != nil {
 			return nil, nil, err

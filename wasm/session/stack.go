@@ -13,6 +13,7 @@ import (
 	"github.com/zmosaic/zmosaic/astro/fits"
 	"github.com/zmosaic/zmosaic/compute"
 	"github.com/zmosaic/zmosaic/cpu"
+	"github.com/zmosaic/zmosaic/locales"
 	"github.com/zmosaic/zmosaic/pipeline"
 )
 
@@ -69,19 +70,7 @@ func (s *Session) Stack(ctx context.Context, options map[string]any, hooks Hooks
 		return nil, errors.New(loc.T("wasm_no_files", nil))
 	}
 	start := time.Now()
-	var adapter map[string]any
-	if opt.Compute.Backend != compute.BackendCPU {
-		adapter = s.probeAdapter(ctx)
-	}
-	rec := &recorder{loc: loc, hook: hooks.Event, adapter: adapterName(adapter)}
-	open := s.env.Open
-	if open == nil {
-		open = compute.OpenGPU
-	}
-	if s.env.GPUErrors != nil {
-		s.env.GPUErrors() // stale errors of an earlier device say nothing about this run
-	}
-	runner := compute.NewRunnerWith(ctx, opt.Compute, rec.emit, open)
+	runner, rec, adapter := s.openRunner(ctx, loc, hooks, opt.Compute)
 	defer runner.Close()
 	phooks := pipeline.Hooks{Events: rec.emit, Progress: hooks.Progress}
 	res, err := pipeline.StackWith(ctx, runner, srcs, opt, phooks)
@@ -98,7 +87,7 @@ func (s *Session) Stack(ctx context.Context, options map[string]any, hooks Hooks
 			Params: map[string]any{"error": strings.TrimSpace(gerrs[0])}, Time: time.Now()}) // the others follow from it
 		cpuOpt := opt
 		cpuOpt.Compute.Backend = compute.BackendCPU
-		cpuRunner := compute.NewRunnerWith(ctx, cpuOpt.Compute, nil, open)
+		cpuRunner := compute.NewRunnerWith(ctx, cpuOpt.Compute, nil, nil) // the CPU opens no device
 		defer cpuRunner.Close()
 		if res, err = pipeline.StackWith(ctx, cpuRunner, srcs, cpuOpt, pipeline.Hooks{Progress: hooks.Progress}); err != nil {
 			return nil, errors.New(loc.T("stack_failed", map[string]any{"error": err.Error()}))
@@ -306,4 +295,24 @@ func jsSafe(v any) any {
 		return x.String()
 	}
 	return fmt.Sprint(v)
+}
+
+// openRunner opens the Runner of one stack or mosaic: WebGPU through navigator.gpu unless copt
+// asks for the CPU (the adapter is probed first, for the page's badge), with a recorder that
+// turns its events into the page's localised messages. Stale WebGPU errors of an earlier
+// device are dropped: they say nothing about this run.
+func (s *Session) openRunner(ctx context.Context, loc *locales.Localizer, hooks Hooks, copt compute.Options) (*compute.Runner, *recorder, map[string]any) {
+	var adapter map[string]any
+	if copt.Backend != compute.BackendCPU {
+		adapter = s.probeAdapter(ctx)
+	}
+	rec := &recorder{loc: loc, hook: hooks.Event, adapter: adapterName(adapter)}
+	open := s.env.Open
+	if open == nil {
+		open = compute.OpenGPU
+	}
+	if s.env.GPUErrors != nil {
+		s.env.GPUErrors()
+	}
+	return compute.NewRunnerWith(ctx, copt, rec.emit, open), rec, adapter
 }
