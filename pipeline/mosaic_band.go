@@ -360,17 +360,8 @@ func (a *assembler) reprojectInput(in *mosaicInput, win *inputWindow, l *layer, 
 		win.mask = make([]bool, np)
 	}
 	win.mask = win.mask[:np]
-	for c := range nc {
-		if err := in.r.readRows(c, wy0, wy1, win.pix[c*np:(c+1)*np]); err != nil {
-			return err
-		}
-	}
-	if in.hasAlpha {
-		win.alpha = grow(win.alpha, np)
-		if err := in.readAlphaRows(wy0, wy1, win.alpha); err != nil {
-			return err
-		}
-		applyAlpha(win.alpha, win.pix[:nc*np], nc)
+	if err := a.readWindow(in, win, wy0, wy1, np); err != nil {
+		return err
 	}
 	if err := windowWeights(win, iw, wh, nc, float64(a.opt.Feather)); err != nil {
 		return fmt.Errorf("pipeline: %s: %w", in.r.src.Name(), err)
@@ -462,4 +453,23 @@ func grow(b []float32, n int) []float32 {
 		return make([]float32, n)
 	}
 	return b[:n]
+}
+
+// readWindow reads rows [wy0, wy1) of every channel of in (np pixels each) and its ALPHA into
+// win, with one open of the file, and applies the ALPHA.
+func (a *assembler) readWindow(in *mosaicInput, win *inputWindow, wy0, wy1, np int) error {
+	defer in.r.hold()()
+	for c := range a.nc {
+		if err := in.r.readRows(c, wy0, wy1, win.pix[c*np:(c+1)*np]); err != nil {
+			return err
+		}
+	}
+	if in.hasAlpha {
+		win.alpha = grow(win.alpha, np)
+		if err := in.readAlphaRows(wy0, wy1, win.alpha); err != nil {
+			return err
+		}
+		applyAlpha(win.alpha, win.pix[:a.nc*np], a.nc)
+	}
+	return nil
 }

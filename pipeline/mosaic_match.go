@@ -162,6 +162,7 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 	wy1 := int(min(math.Ceil(hi)+3, float64(ih)))
 	wh := wy1 - wy0
 	nc := in.r.meta.Channels
+	defer in.r.hold()() // one open for every channel and the ALPHA
 	pix := make([]float32, iw*wh)
 	var alpha []float32
 	if in.hasAlpha {
@@ -189,7 +190,6 @@ func coarseSamples(in *mosaicInput, grid *wcs.WCS, cw, ch int, opt MosaicOptions
 			sum[k] += float64(v) // NaN or ±Inf anywhere makes the sample invalid
 		}
 	}
-	in.r.close()
 	for y := range bh {
 		for x := range bw {
 			// Samples are flux-scaled (mosaic_flux.go): the solved corrections apply to

@@ -60,6 +60,20 @@ func (r *frameReader) readRows(c, y0, y1 int, dst []float32) error {
 	return nil
 }
 
+// hold keeps r open across a group of reads (every channel of a window and its ALPHA) until
+// the returned release: the file is then closed again unless r keeps it open anyway, so the
+// group costs one open (one decompression of a .gz input) instead of one per read.
+func (r *frameReader) hold() (release func()) {
+	keep := r.keep
+	r.keep = true
+	return func() {
+		r.keep = keep
+		if !keep {
+			r.close()
+		}
+	}
+}
+
 func (r *frameReader) close() {
 	if r.f != nil {
 		r.f.Close()
